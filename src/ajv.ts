@@ -1,0 +1,36 @@
+import Ajv, { type ErrorObject, type Options } from 'ajv';
+import addFormats from 'ajv-formats';
+
+/** One way to build validators, so every schema in the service follows the same rules. */
+export function createAjv(options: Options = {}): Ajv {
+  const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, ...options });
+  addFormats(ajv);
+  return ajv;
+}
+
+/** `/request/fields/0/pad` -> `request.fields[0].pad`; the root is `(root)`. */
+export function readablePath(instancePath: string): string {
+  if (!instancePath) return '(root)';
+  return instancePath
+    .split('/')
+    .slice(1)
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : path ? `${path}.${part}` : part), '');
+}
+
+/**
+ * An ajv error as one line. ajv never quotes the offending value unless asked to
+ * (`verbose`), and this service never asks, so the line is safe to show.
+ */
+export function describeAjvError(error: ErrorObject): string {
+  const path = error.instancePath;
+  if (error.keyword === 'additionalProperties') {
+    const extra = String((error.params as { additionalProperty: string }).additionalProperty);
+    return `${readablePath(path === '' ? '' : path)}: unknown key "${extra}"`;
+  }
+  if (error.keyword === 'required') {
+    const missing = String((error.params as { missingProperty: string }).missingProperty);
+    return `${readablePath(path)}: missing required key "${missing}"`;
+  }
+  return `${readablePath(path)}: ${error.message ?? 'is invalid'}`;
+}

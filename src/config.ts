@@ -1,0 +1,91 @@
+import path from 'node:path';
+import { createAjv, describeAjvError } from './ajv';
+import { ConfigError } from './errors';
+
+export const GATEWAY_ENVIRONMENTS = ['sandbox', 'certification', 'production'] as const;
+export type GatewayEnvironment = (typeof GATEWAY_ENVIRONMENTS)[number];
+
+export interface Config {
+  port: number;
+  host: string;
+  logLevel: string;
+  defaultConnector: string;
+  gatewayEnv: GatewayEnvironment;
+  /** GATEWAY_URL_<NAME> variable -> endpoint URL overriding that connector's mapping. */
+  gatewayUrls: Record<string, string>;
+  gatewayTimeoutMs: number;
+  mappingsDir: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+const GATEWAY_URL_PREFIX = 'GATEWAY_URL_';
+
+/** The environment the service reads, as a JSON Schema: the single description of every setting. */
+export const configSchema = {
+  type: 'object',
+  properties: {
+    PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 8080, description: 'Port to listen on (0 picks a free one).' },
+    HOST: { type: 'string', minLength: 1, default: '0.0.0.0', description: 'Address to listen on.' },
+    LOG_LEVEL: {
+      enum: ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'],
+      default: 'info',
+      description: 'winston log level.',
+    },
+    DEFAULT_CONNECTOR: {
+      type: 'string',
+      pattern: '^[a-z0-9][a-z0-9_-]*$',
+      default: 'payconex',
+      description: 'Mapping served on POST /.',
+    },
+    GATEWAY_ENV: { enum: [...GATEWAY_ENVIRONMENTS], default: 'sandbox', description: 'Which endpoint of each mapping to call.' },
+    GATEWAY_TIMEOUT_MS: {
+      type: 'integer',
+      minimum: 100,
+      maximum: 120000,
+      default: 8000,
+      description: 'Deadline for one gateway call, connection included.',
+    },
+    MAPPINGS_DIR: { type: 'string', minLength: 1, description: 'Folder of mapping files (default: the repository mappings/).' },
+  },
+  patternProperties: {
+    [`^${GATEWAY_URL_PREFIX}[A-Z0-9_]+$`]: { type: 'string', format: 'uri', pattern: '^https?://' },
+  },
+} as const;
+
+const validateEnv = createAjv({ coerceTypes: true, useDefaults: true, strict: false }).compile(configSchema);
+
+/** Reads and checks the configuration; a bad value stops start-up with a message naming it. */
+export function loadConfig(env: Env): Config {
+  const relevant: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (value === undefined || value === '') continue;
+    if (key in configSchema.properties || key.startsWith(GATEWAY_URL_PREFIX)) relevant[key] = value;
+  }
+  if (!validateEnv(relevant)) {
+    const problems = (validateEnv.errors ?? []).map((e) => describeAjvError(e).replace(/^\(root\)\.?/, ''));
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  const values = relevant as unknown as Record<string, string | number>;
+
+  const gatewayUrls: Record<string, string> = {};
+  for (const [key, value] of Object.entries(relevant)) {
+    if (key.startsWith(GATEWAY_URL_PREFIX)) gatewayUrls[key] = value;
+  }
+
+  return {
+    port: values.PORT as number,
+    host: values.HOST as string,
+    logLevel: values.LOG_LEVEL as string,
+    defaultConnector: values.DEFAULT_CONNECTOR as string,
+    gatewayEnv: values.GATEWAY_ENV as GatewayEnvironment,
+    gatewayUrls,
+    gatewayTimeoutMs: values.GATEWAY_TIMEOUT_MS as number,
+    mappingsDir: (values.MAPPINGS_DIR as string | undefined) ?? path.resolve(__dirname, '..', 'mappings'),
+  };
+}
+
+/** The connector `authorize-net` is overridden by GATEWAY_URL_AUTHORIZE_NET. */
+export function gatewayUrlVariable(name: string): string {
+  return GATEWAY_URL_PREFIX + name.toUpperCase().replace(/-/g, '_');
+}

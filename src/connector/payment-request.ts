@@ -1,0 +1,179 @@
+import { createAjv } from '../ajv';
+import { InvalidRequest } from '../errors';
+import { Secret, secret, lastDigits, bankAccountVisibleDigits } from '../redaction/secret';
+import { canonicalAmount, isBelowMaximum, isZeroAmount } from './amount';
+import { cardBrand, type CardBrand } from './card-brand';
+import { connectorRequestSchema } from './schema';
+import type { ErrorObject } from 'ajv';
+
+export type PaymentMethod = 'charge' | 'tokenize';
+export type Tender = 'card' | 'ach';
+
+export interface CardDetails {
+  number: Secret;
+  /** As sent: "8" or "08". The mapping decides the gateway's format. */
+  expiryMonth: string;
+  /** As sent: "27" or "2027". */
+  expiryYear: string;
+  cvv?: Secret;
+  postalCode?: string;
+  brand: CardBrand;
+  last4: string;
+}
+
+export interface BankDetails {
+  accountNumber: Secret;
+  routingNumber: Secret;
+  /** The last 2 to 4 digits, the only part that may be shown. */
+  accountLast: string;
+}
+
+/** A validated Twilio request. Card and bank numbers are already `Secret`s. */
+export interface PaymentRequest {
+  method: PaymentMethod;
+  transactionId: string;
+  tender: Tender;
+  card?: CardDetails;
+  bank?: BankDetails;
+  /** Two decimals, e.g. "10.00"; charges only. */
+  amount?: string;
+  /** Upper case, default USD; charges only. */
+  currency?: string;
+  description?: string;
+  parameters: Record<string, string>;
+}
+
+const FIELDS = Object.keys(connectorRequestSchema.properties) as Array<keyof typeof connectorRequestSchema.properties>;
+
+// Numbers are accepted where Twilio sends strings (e.g. "amount": 10.5): tolerant on input.
+const validate = createAjv({ coerceTypes: true }).compile(connectorRequestSchema);
+
+/**
+ * Checks the body Twilio sent and turns it into a PaymentRequest. Only formats are
+ * checked: whether a card has expired or its brand is accepted is for the gateway.
+ * Unknown keys are ignored. `methodFromPath` serves the legacy /charge and /tokenize.
+ */
+export function parsePaymentRequest(body: Record<string, unknown>, methodFromPath?: PaymentMethod): PaymentRequest {
+  // Copy only the contract's keys: unknown ones are ignored, and the copy is what ajv coerces.
+  const input: Record<string, unknown> = {};
+  for (const field of FIELDS) {
+    if (Object.hasOwn(body, field) && body[field] !== undefined) input[field] = body[field];
+  }
+  if (input.method === undefined && methodFromPath) input.method = methodFromPath;
+
+  if (!validate(input)) throw new InvalidRequest(`Invalid request: ${describeProblems(validate.errors ?? [])}`);
+  const fields = input as Record<string, string | null | undefined> & {
+    description?: string | object | null;
+    parameters?: Record<string, string | number | boolean | null> | null;
+  };
+
+  const method = fields.method as PaymentMethod;
+  const problems: string[] = [];
+  const tender = chooseTender(fields, problems);
+  const { amount, currency } = checkAmount(method, fields, problems);
+  if (problems.length > 0) throw new InvalidRequest(`Invalid request: ${problems.join('; ')}`);
+
+  return {
+    method,
+    transactionId: fields.transaction_id as string,
+    tender,
+    card: tender === 'card' ? cardDetails(fields) : undefined,
+    bank: tender === 'ach' ? bankDetails(fields) : undefined,
+    amount,
+    currency,
+    description: descriptionText(fields.description),
+    parameters: flatParameters(fields.parameters),
+  };
+}
+
+function chooseTender(fields: Record<string, unknown>, problems: string[]): Tender {
+  const hasCard = fields.cardnumber !== undefined;
+  const hasBank = fields.bankaccountnumber !== undefined;
+  if (hasCard && hasBank) problems.push('send either cardnumber or bankaccountnumber, not both');
+  if (!hasCard && !hasBank) problems.push('cardnumber or bankaccountnumber is required');
+  return hasBank && !hasCard ? 'ach' : 'card';
+}
+
+function checkAmount(
+  method: PaymentMethod,
+  fields: Record<string, string | null | undefined | unknown>,
+  problems: string[],
+): { amount?: string; currency?: string } {
+  const given = typeof fields.amount === 'string' ? fields.amount : undefined;
+  const amount = given === undefined ? undefined : canonicalAmount(given);
+  if (given !== undefined && amount === undefined) {
+    problems.push('amount must have at most 2 decimal places');
+    return {};
+  }
+  if (method === 'tokenize') {
+    if (amount !== undefined && !isZeroAmount(amount)) problems.push('amount must be absent or "0" for tokenize');
+    return {};
+  }
+  if (amount === undefined) problems.push('amount is required for charge');
+  else if (isZeroAmount(amount)) problems.push('amount must be greater than 0 for charge');
+  else if (!isBelowMaximum(amount)) problems.push('amount must be less than 1000000');
+  const currency = typeof fields.currency_code === 'string' ? fields.currency_code.toUpperCase() : 'USD';
+  return { amount, currency };
+}
+
+function cardDetails(fields: Record<string, string | null | undefined | unknown>): CardDetails {
+  const number = fields.cardnumber as string;
+  return {
+    number: secret.cardNumber(number),
+    expiryMonth: fields.expiry_month as string,
+    expiryYear: fields.expiry_year as string,
+    cvv: typeof fields.cvv === 'string' ? secret.hidden(fields.cvv) : undefined,
+    postalCode: typeof fields.postal_code === 'string' ? fields.postal_code : undefined,
+    brand: cardBrand(number),
+    last4: lastDigits(number, 4),
+  };
+}
+
+function bankDetails(fields: Record<string, string | null | undefined | unknown>): BankDetails {
+  const account = fields.bankaccountnumber as string;
+  return {
+    accountNumber: secret.bankAccount(account),
+    routingNumber: secret.hidden(fields.routingnumber as string),
+    accountLast: lastDigits(account, bankAccountVisibleDigits(account)),
+  };
+}
+
+/** Twilio has sent description as a string, a JSON string and an object: gateways get text. */
+function descriptionText(description: string | object | null | undefined): string | undefined {
+  if (description === null || description === undefined) return undefined;
+  return typeof description === 'string' ? description : JSON.stringify(description);
+}
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+function flatParameters(parameters: Record<string, string | number | boolean | null> | null | undefined) {
+  const flat: Record<string, string> = {};
+  for (const [key, value] of Object.entries(parameters ?? {})) {
+    if (value !== null && !FORBIDDEN_KEYS.has(key)) flat[key] = String(value);
+  }
+  return flat;
+}
+
+/** One sentence per offending field, from the schema's own wording; never the value. */
+function describeProblems(errors: ErrorObject[]): string {
+  const problems = new Set<string>();
+  for (const error of errors) {
+    if (error.keyword === 'if') continue;
+    if (error.keyword === 'required') {
+      problems.add(`${(error.params as { missingProperty: string }).missingProperty} is required`);
+      continue;
+    }
+    const [field, key] = error.instancePath.split('/').slice(1);
+    const rule = field ? connectorRequestSchema.properties[field as keyof typeof connectorRequestSchema.properties] : undefined;
+    if (!rule) problems.add('body must be a JSON object');
+    else if (field === 'parameters' && key !== undefined) {
+      problems.add(`${parameterName(key)} ${connectorRequestSchema.properties.parameters.additionalProperties.description}`);
+    } else problems.add(`${field} ${rule.description}`);
+  }
+  return [...problems].join('; ');
+}
+
+/** A parameter's name may be echoed only when it cannot be a card or account number. */
+function parameterName(key: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/.test(key) && !/\d{6}/.test(key) ? `parameters.${key}` : 'a parameters value';
+}

@@ -1,0 +1,112 @@
+/**
+ * Every failure the service answers is one of these. Each carries a stable `code`
+ * (documented in the README) and a message written by this service, never text
+ * copied from input, so no card data can travel in it. The HTTP layer turns them
+ * into the connector's answer in one place (src/http/answer-error.ts).
+ */
+export abstract class BridgeError extends Error {
+  abstract readonly code: string;
+  abstract readonly httpStatus: number;
+
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+// ---- Transport problems: the request never became a payment. Own HTTP status.
+
+export class MalformedBody extends BridgeError {
+  readonly code = 'MALFORMED_BODY';
+  readonly httpStatus = 400;
+}
+
+export class Unauthorized extends BridgeError {
+  readonly code = 'UNAUTHORIZED';
+  readonly httpStatus = 401;
+}
+
+export class NotFound extends BridgeError {
+  readonly code = 'NOT_FOUND';
+  readonly httpStatus = 404;
+}
+
+export class MethodNotAllowed extends BridgeError {
+  readonly code = 'METHOD_NOT_ALLOWED';
+  readonly httpStatus = 405;
+}
+
+export class PayloadTooLarge extends BridgeError {
+  readonly code = 'PAYLOAD_TOO_LARGE';
+  readonly httpStatus = 413;
+}
+
+export class UnsupportedEncoding extends BridgeError {
+  readonly code = 'UNSUPPORTED_ENCODING';
+  readonly httpStatus = 415;
+}
+
+export class InternalError extends BridgeError {
+  readonly code = 'INTERNAL_ERROR';
+  readonly httpStatus = 500;
+}
+
+// ---- Payment failures: outcomes Twilio can cause or must hear about. HTTP 200.
+
+export abstract class PaymentFailure extends BridgeError {
+  readonly httpStatus = 200;
+}
+
+/** A field is missing or malformed, or a mapped field the gateway requires came out empty. */
+export class InvalidRequest extends PaymentFailure {
+  readonly code = 'INVALID_REQUEST';
+}
+
+/** The connector's mapping does not offer this method or tender (e.g. ACH on a card-only gateway). */
+export class UnsupportedPayment extends PaymentFailure {
+  readonly code = 'UNSUPPORTED_PAYMENT';
+}
+
+/** The gateway could not be reached: nothing was sent, so nothing was charged. */
+export class GatewayUnreachable extends PaymentFailure {
+  readonly code = 'GATEWAY_UNREACHABLE';
+}
+
+/** The gateway did not answer before GATEWAY_TIMEOUT_MS. Whether it charged is unknown. */
+export class GatewayTimeout extends PaymentFailure {
+  readonly code = 'GATEWAY_TIMEOUT';
+}
+
+/** The connection broke after the request was sent. Whether it charged is unknown. */
+export class GatewayNoResponse extends PaymentFailure {
+  readonly code = 'GATEWAY_NO_RESPONSE';
+}
+
+/** The gateway answered with an HTTP status other than 2xx (a redirect included). */
+export class GatewayHttpError extends PaymentFailure {
+  readonly code = 'GATEWAY_HTTP_ERROR';
+}
+
+/** The gateway answered 2xx with a body that cannot be read as the mapping expects. */
+export class GatewayBadResponse extends PaymentFailure {
+  readonly code = 'GATEWAY_BAD_RESPONSE';
+}
+
+/** The gateway refused the transaction without giving a code of its own. */
+export class GatewayRejected extends PaymentFailure {
+  readonly code = 'GATEWAY_REJECTED';
+}
+
+// ---- Start-up problems: the service refuses to run.
+
+export class StartupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class ConfigError extends StartupError {}
+
+/** A mapping file is invalid; the message names the file and the path inside it. */
+export class MappingError extends StartupError {}

@@ -1,0 +1,23 @@
+import express, { type Express } from 'express';
+import { NotFound } from '../errors';
+import type { Logger } from '../logging/logger';
+import type { ConnectorCatalog } from '../mapping/connectors';
+import type { PaymentDependencies } from '../payments/take-payment';
+import { answerErrors } from './answer-error';
+import { requestLog } from './request-log';
+import { connectorRoutes } from './routes';
+
+export function createApp(catalog: ConnectorCatalog, deps: PaymentDependencies, logger: Logger): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('query parser', false);
+
+  app.use(requestLog(logger));
+  app.use(connectorRoutes(catalog, deps));
+  app.use(() => {
+    throw new NotFound('No such path; POST / or /connectors/{name}');
+  });
+  app.use(answerErrors(logger));
+  return app;
+}

@@ -1,0 +1,39 @@
+import { randomUUID } from 'node:crypto';
+import type { Request, Response } from 'express';
+import type { PaymentMethod, Tender } from '../connector/payment-request';
+
+/** What one request's log line says. Filled in as the request travels; never holds card data. */
+export interface RequestContext {
+  requestId: string;
+  startedAt: number;
+  route?: string;
+  connector?: string;
+  payMethod?: PaymentMethod;
+  tender?: Tender;
+  transactionId?: string;
+  cardBrand?: string;
+  /** Last 4 of the card, or last 2-4 of the bank account. */
+  last4?: string;
+  amount?: string;
+  currency?: string;
+  outcome?: 'approved' | 'declined' | 'error' | 'rejected';
+  errorCode?: string;
+  gatewayMs?: number;
+}
+
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+export function startContext(req: Request, res: Response): RequestContext {
+  const given = req.get('x-request-id');
+  const context: RequestContext = {
+    requestId: given && SAFE_REQUEST_ID.test(given) ? given : randomUUID(),
+    startedAt: performance.now(),
+  };
+  res.locals.context = context;
+  res.setHeader('X-Request-Id', context.requestId);
+  return context;
+}
+
+export function contextOf(res: Response): RequestContext {
+  return res.locals.context as RequestContext;
+}

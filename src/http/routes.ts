@@ -1,0 +1,55 @@
+import { Router, type Request, type RequestHandler, type Response } from 'express';
+import express from 'express';
+import type { PaymentMethod } from '../connector/payment-request';
+import { MethodNotAllowed } from '../errors';
+import type { ConnectorCatalog } from '../mapping/connectors';
+import { takePayment, type PaymentDependencies } from '../payments/take-payment';
+import { readCredentials } from './credentials';
+import { parseJsonObject } from './json-body';
+import { contextOf } from './request-context';
+
+/** Every Content-Type is read as text, then parsed as JSON: Twilio has sent none. */
+const readBodyAsText = express.text({ type: () => true, limit: '16kb' });
+
+/**
+ * POST /, /charge, /tokenize serve the default connector;
+ * POST /connectors/{name}[/charge|/tokenize] serve a named one. The legacy
+ * suffixes set `method` when the body has none.
+ */
+export function connectorRoutes(catalog: ConnectorCatalog, deps: PaymentDependencies): Router {
+  const router = Router();
+
+  const pay =
+    (route: string, methodFromPath?: PaymentMethod): RequestHandler =>
+    async (req: Request, res: Response) => {
+      const context = contextOf(res);
+      context.route = route;
+      if (methodFromPath) context.payMethod = methodFromPath;
+      const connector = catalog.get(req.params.name as string | undefined);
+      context.connector = connector.name;
+
+      const body = parseJsonObject(req.body);
+      if (typeof body.method === 'string' && (body.method === 'charge' || body.method === 'tokenize')) context.payMethod = body.method;
+      const credentials = readCredentials(req, connector);
+      const answer = await takePayment(deps, { connector, credentials, body, methodFromPath }, context);
+      res.status(200).json(answer);
+    };
+
+  const onlyPost: RequestHandler = (_req, res) => {
+    res.setHeader('Allow', 'POST');
+    throw new MethodNotAllowed('Only POST is served here');
+  };
+
+  for (const [path, method] of [
+    ['', undefined],
+    ['/charge', 'charge'],
+    ['/tokenize', 'tokenize'],
+  ] as const) {
+    router.route(path || '/').post(readBodyAsText, pay(path || '/', method)).all(onlyPost);
+    router
+      .route(`/connectors/:name${path}`)
+      .post(readBodyAsText, pay(`/connectors/:name${path}`, method))
+      .all(onlyPost);
+  }
+  return router;
+}

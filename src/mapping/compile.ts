@@ -1,0 +1,259 @@
+import type { PaymentMethod, Tender } from '../connector/payment-request';
+import { canonicalAmount, toMinorUnits } from '../connector/amount';
+import { InvalidRequest, MappingError } from '../errors';
+import { Secret, secret, type MaybeSecret } from '../redaction/secret';
+import { compileAnswerReader, type AnswerReader } from './answer';
+import { isSensitiveSource, type RequestValues } from './values';
+import type { FieldRule, MappingSource, PartRule, ValueFormat } from './types';
+
+/** A gateway request before encoding: ordered fields, sensitive ones as Secrets. */
+export interface GatewayRequest {
+  method: 'POST' | 'PUT';
+  encoding: 'form' | 'json';
+  headers: Record<string, string>;
+  fields: Array<[name: string, value: MaybeSecret]>;
+}
+
+/** A mapping file turned into plain functions, once, at start-up. */
+export interface Translator {
+  name: string;
+  title: string;
+  supports(method: PaymentMethod, tender: Tender): boolean;
+  /** True when the Basic auth credentials have the shape the gateway's credentials have. */
+  acceptsCredentials(username: string, password: string): boolean;
+  /** A sentence on what the credentials must look like, for the 401 answer. */
+  credentialsHint: string;
+  buildRequest(values: RequestValues, method: PaymentMethod, tender: Tender): GatewayRequest;
+  readAnswer: AnswerReader;
+}
+
+type Value = MaybeSecret | undefined;
+type ValueOf = (values: RequestValues) => Value;
+
+interface CompiledField {
+  target: string;
+  /** Rules in order; the first whose `when` matches applies. */
+  rules: Array<{ applies: (method: PaymentMethod, tender: Tender) => boolean; value: ValueOf; optional: boolean; sources: string[] }>;
+}
+
+/**
+ * Compiles a validated mapping file. Checks that the schema cannot express (a
+ * field built from card data that is not declared sensitive, an override of a
+ * credential) fail here, naming the file and the path.
+ */
+export function compileMapping(source: MappingSource, env: Record<string, string | undefined>): Translator {
+  const { document, locate } = source;
+  const fail = (at: Array<string | number>, message: string): never => {
+    throw new MappingError(`${locate(at)}: at ${at.join('.')}: ${message}`);
+  };
+
+  const sensitive = new Set(document.request.sensitive ?? []);
+  for (const [index, name] of [...sensitive].entries()) {
+    if (!(name in document.request.fields)) fail(['request', 'sensitive', index], `"${name}" is not a field of request.fields`);
+  }
+
+  const readEnv = (variable: string, at: Array<string | number>): Secret => {
+    const value = env[variable];
+    if (value === undefined || value === '') fail(at, `environment variable ${variable} is not set`);
+    return secret.hidden(value as string);
+  };
+
+  const fields: CompiledField[] = Object.entries(document.request.fields).map(([target, ruleOrRules]) => {
+    const list = Array.isArray(ruleOrRules) ? ruleOrRules : [ruleOrRules];
+    const rules = list.map((rule, index) => {
+      const at = Array.isArray(ruleOrRules) ? ['request', 'fields', target, index] : ['request', 'fields', target];
+      const sources = sourcesOf(rule);
+      const readsSecret = sources.find(isSensitiveSource);
+      if (readsSecret && !sensitive.has(target)) {
+        fail(at, `takes ${readsSecret}, which is sensitive: list "${target}" in request.sensitive`);
+      }
+      const value = compileRule(rule, target, at, readEnv);
+      return {
+        applies: compileWhen(rule.when),
+        value: sensitive.has(target) ? hideValue(value) : value,
+        optional: rule.optional === true,
+        sources,
+      };
+    });
+    return { target, rules };
+  });
+
+  const declared = new Map(fields.map((field) => [field.target, field]));
+  const overridable = new Set(document.request.parameters?.override ?? []);
+  for (const [index, name] of [...overridable].entries()) {
+    const at = ['request', 'parameters', 'override', index];
+    const field = declared.get(name);
+    if (!field) fail(at, `"${name}" is not a field of request.fields`);
+    if (sensitive.has(name) || field!.rules.some((rule) => rule.sources.some((s) => s.startsWith('auth.') || s.startsWith('env.')))) {
+      fail(at, `"${name}" carries card, bank or credential data and can never be overridden by a parameter`);
+    }
+  }
+  const allow = document.request.parameters?.allow ?? [];
+  const isAllowed = allow === '*' ? () => true : (key: string) => allow.includes(key);
+
+  const supports = document.supports;
+  const usernameRule = document.credentials?.username;
+  const passwordRule = document.credentials?.password;
+  const usernamePattern = usernameRule ? new RegExp(usernameRule.pattern) : undefined;
+  const passwordPattern = passwordRule ? new RegExp(passwordRule.pattern) : undefined;
+  const headers = { ...(document.request.headers ?? {}) };
+  const method = document.request.method ?? 'POST';
+  const encoding = document.request.encoding;
+
+  return {
+    name: document.name,
+    title: document.title ?? document.name,
+    supports: (payMethod, tender) => (supports[payMethod] ?? []).includes(tender),
+    acceptsCredentials: (username, password) =>
+      username.length > 0 &&
+      password.length > 0 &&
+      (usernamePattern?.test(username) ?? true) &&
+      (passwordPattern?.test(password) ?? true),
+    credentialsHint: [
+      usernameRule?.description && `the username is ${usernameRule.description}`,
+      passwordRule?.description && `the password is ${passwordRule.description}`,
+    ]
+      .filter(Boolean)
+      .join('; '),
+
+    buildRequest(values, payMethod, tender) {
+      const out: Array<[string, MaybeSecret]> = [];
+      const missing: string[] = [];
+      for (const field of fields) {
+        const rule = field.rules.find((candidate) => candidate.applies(payMethod, tender));
+        if (!rule) continue;
+        const value = rule.value(values);
+        if (value !== undefined && value.length > 0) out.push([field.target, value]);
+        else if (!rule.optional) missing.push(`${field.target} (from ${rule.sources.join(' + ') || 'a constant'})`);
+      }
+      if (missing.length > 0) {
+        throw new InvalidRequest(`Invalid request: ${document.name} needs ${missing.join(', ')}, which is empty`);
+      }
+      for (const [key, value] of values) {
+        if (!key.startsWith('parameters.')) continue;
+        const name = key.slice('parameters.'.length);
+        if (!isAllowed(name)) continue;
+        if (!declared.has(name)) out.push([name, value]);
+        else if (overridable.has(name)) {
+          const index = out.findIndex(([target]) => target === name);
+          if (index >= 0) out[index] = [name, value];
+          else out.push([name, value]);
+        }
+      }
+      return { method, encoding, headers, fields: out };
+    },
+
+    readAnswer: compileAnswerReader(document.response),
+  };
+}
+
+function sourcesOf(rule: FieldRule): string[] {
+  const parts: PartRule[] = rule.concat ?? [rule];
+  return parts.map((part) => part.from).filter((from): from is string => from !== undefined);
+}
+
+function compileWhen(when: FieldRule['when']): (method: PaymentMethod, tender: Tender) => boolean {
+  if (!when) return () => true;
+  const methods = when.method === undefined ? undefined : ([] as string[]).concat(when.method);
+  const tenders = when.tender === undefined ? undefined : ([] as string[]).concat(when.tender);
+  return (method, tender) => (methods?.includes(method) ?? true) && (tenders?.includes(tender) ?? true);
+}
+
+function compileRule(
+  rule: FieldRule,
+  target: string,
+  at: Array<string | number>,
+  readEnv: (variable: string, at: Array<string | number>) => Secret,
+): ValueOf {
+  let read: ValueOf;
+  if (rule.concat) {
+    const parts = rule.concat.map((part, index) => compilePart(part, [...at, 'concat', index], readEnv));
+    read = (values) => {
+      const pieces = parts.map((part) => part(values));
+      if (pieces.some((piece) => piece === undefined || piece.length === 0)) return undefined;
+      return joinValues(pieces as MaybeSecret[]);
+    };
+  } else {
+    read = compilePart(rule, at, readEnv);
+  }
+
+  const { map, format } = rule;
+  const mapped: ValueOf = map
+    ? (values) => {
+        const value = read(values);
+        if (value === undefined) return undefined;
+        const replacement = Object.hasOwn(map, String(reveal(value))) ? map[reveal(value)] : undefined;
+        if (replacement === undefined) {
+          throw new InvalidRequest(`Invalid request: ${target} has no mapping for the value given`);
+        }
+        return replacement;
+      }
+    : read;
+  const formatted: ValueOf = format ? (values) => applyFormat(mapped(values), format, target) : mapped;
+  const fallback = rule.default;
+  return fallback === undefined ? formatted : (values) => {
+    const value = formatted(values);
+    return value === undefined || value.length === 0 ? fallback : value;
+  };
+}
+
+function compilePart(part: PartRule, at: Array<string | number>, readEnv: (variable: string, at: Array<string | number>) => Secret): ValueOf {
+  let read: ValueOf;
+  if (part.const !== undefined) {
+    const constant = part.const;
+    read = () => constant;
+  } else if (part.from!.startsWith('env.')) {
+    const configured = readEnv(part.from!.slice('env.'.length), [...at, 'from']);
+    read = () => configured;
+  } else {
+    const from = part.from!;
+    read = (values) => values.get(from);
+  }
+  const { last, pad } = part;
+  if (last === undefined && pad === undefined) return read;
+  return (values) => {
+    const value = read(values);
+    if (value === undefined) return undefined;
+    return transform(value, (text) => {
+      const kept = last === undefined ? text : text.slice(-last);
+      return pad === undefined ? kept : kept.padStart(pad, '0');
+    });
+  };
+}
+
+function applyFormat(value: Value, format: ValueFormat, target: string): Value {
+  if (value === undefined) return undefined;
+  switch (format) {
+    case 'upper':
+      return transform(value, (text) => text.toUpperCase());
+    case 'lower':
+      return transform(value, (text) => text.toLowerCase());
+    case 'decimal':
+    case 'minor-units': {
+      const canonical = /^[0-9]+(\.[0-9]+)?$/.test(reveal(value)) ? canonicalAmount(reveal(value)) : undefined;
+      if (canonical === undefined) throw new InvalidRequest(`Invalid request: ${target} must be an amount`);
+      return format === 'decimal' ? canonical : toMinorUnits(canonical);
+    }
+  }
+}
+
+function reveal(value: MaybeSecret): string {
+  return value instanceof Secret ? value.reveal() : value;
+}
+
+/** Transforming a secret gives a secret: derived card data stays hidden. */
+function transform(value: MaybeSecret, change: (text: string) => string): MaybeSecret {
+  return value instanceof Secret ? secret.hidden(change(value.reveal())) : change(value);
+}
+
+function joinValues(pieces: MaybeSecret[]): MaybeSecret {
+  const text = pieces.map(reveal).join('');
+  return pieces.some((piece) => piece instanceof Secret) ? secret.hidden(text) : text;
+}
+
+function hideValue(read: ValueOf): ValueOf {
+  return (values) => {
+    const value = read(values);
+    return value === undefined || value instanceof Secret ? value : secret.hidden(value);
+  };
+}

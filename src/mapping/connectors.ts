@@ -1,0 +1,79 @@
+import type { Config } from '../config';
+import { gatewayUrlVariable } from '../config';
+import { ConfigError, MappingError, NotFound } from '../errors';
+import { compileMapping, type Translator } from './compile';
+import { loadMappingFolder } from './load';
+import type { MappingSource } from './types';
+
+/** A loaded connector: its compiled mapping and the gateway URL it calls in this environment. */
+export interface Connector {
+  name: string;
+  translator: Translator;
+  endpoint: string;
+  /** How the endpoint was chosen, for the start-up log. */
+  endpointFrom: 'mapping' | 'override' | 'embedded sandbox';
+}
+
+export interface ConnectorCatalog {
+  /** The default connector when `name` is undefined; NotFound when unknown. */
+  get(name?: string): Connector;
+  list(): Connector[];
+}
+
+export interface CompiledMappings {
+  sources: MappingSource[];
+  translators: Translator[];
+  /** True when at least one connector must call the embedded sandbox gateway. */
+  needsEmbeddedSandbox: boolean;
+}
+
+/** Loads and compiles every mapping file: all the checks a mapping can fail happen here, at start-up. */
+export function compileMappings(config: Config, env: Record<string, string | undefined>): CompiledMappings {
+  const sources = loadMappingFolder(config.mappingsDir);
+  const translators = sources.map((source) => compileMapping(source, env));
+  const names = new Set(translators.map((translator) => translator.name));
+
+  for (const variable of Object.keys(config.gatewayUrls)) {
+    if (![...names].some((name) => gatewayUrlVariable(name) === variable)) {
+      throw new ConfigError(`Invalid configuration: ${variable} matches no connector (loaded: ${[...names].join(', ')})`);
+    }
+  }
+  if (!names.has(config.defaultConnector)) {
+    throw new ConfigError(`Invalid configuration: DEFAULT_CONNECTOR "${config.defaultConnector}" is not a loaded connector (loaded: ${[...names].join(', ')})`);
+  }
+  const needsEmbeddedSandbox =
+    config.gatewayEnv === 'sandbox' &&
+    sources.some(({ document }) => !config.gatewayUrls[gatewayUrlVariable(document.name)] && document.endpoints.sandbox?.startsWith('/'));
+  return { sources, translators, needsEmbeddedSandbox };
+}
+
+/** Chooses each connector's endpoint: GATEWAY_URL_<NAME>, else the mapping's for GATEWAY_ENV. */
+export function connectorCatalog(config: Config, compiled: CompiledMappings, sandboxUrl?: string): ConnectorCatalog {
+  const connectors = new Map<string, Connector>();
+  compiled.translators.forEach((translator, index) => {
+    const source = compiled.sources[index]!;
+    const override = config.gatewayUrls[gatewayUrlVariable(translator.name)];
+    const configured = source.document.endpoints[config.gatewayEnv];
+    let connector: Connector;
+    if (override) connector = { name: translator.name, translator, endpoint: override, endpointFrom: 'override' };
+    else if (configured?.startsWith('/')) {
+      if (!sandboxUrl) throw new ConfigError(`${source.file}: the embedded sandbox gateway is not running`);
+      connector = { name: translator.name, translator, endpoint: sandboxUrl + configured, endpointFrom: 'embedded sandbox' };
+    } else if (configured) connector = { name: translator.name, translator, endpoint: configured, endpointFrom: 'mapping' };
+    else {
+      throw new MappingError(
+        `${source.locate(['endpoints'])}: at endpoints: no endpoint for GATEWAY_ENV=${config.gatewayEnv}; add endpoints.${config.gatewayEnv} or set ${gatewayUrlVariable(translator.name)}`,
+      );
+    }
+    connectors.set(translator.name, connector);
+  });
+
+  return {
+    get(name) {
+      const connector = connectors.get(name ?? config.defaultConnector);
+      if (!connector) throw new NotFound('No connector of that name');
+      return connector;
+    },
+    list: () => [...connectors.values()],
+  };
+}

@@ -1,0 +1,94 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadConfig, type Config } from './config';
+import { createGatewayClient } from './gateway/client';
+import { createApp } from './http/app';
+import { createLogger, type Logger } from './logging/logger';
+import { compileMappings, connectorCatalog } from './mapping/connectors';
+import { startSandboxGateway, type SandboxGateway } from './sandbox/server';
+
+export interface RunningService {
+  /** Base URL of the connector endpoint, e.g. http://127.0.0.1:8080 */
+  url: string;
+  port: number;
+  config: Config;
+  /** Base URL of the embedded sandbox gateway, when it runs. */
+  sandboxUrl?: string;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Environment to read the configuration from (default: process.env). */
+  env?: Record<string, string | undefined>;
+  logger?: Logger;
+}
+
+/**
+ * Validates the configuration and every mapping file, starts the embedded sandbox
+ * gateway when GATEWAY_ENV=sandbox needs it, and listens. Any problem throws a
+ * StartupError before a port is opened.
+ */
+export async function start(options: StartOptions = {}): Promise<RunningService> {
+  const env = options.env ?? process.env;
+  const config = loadConfig(env);
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const mappings = compileMappings(config, env);
+
+  const sandbox: SandboxGateway | undefined = mappings.needsEmbeddedSandbox ? await startSandboxGateway() : undefined;
+  const catalog = connectorCatalog(config, mappings, sandbox?.url);
+  const gateway = createGatewayClient({ timeoutMs: config.gatewayTimeoutMs });
+  const app = createApp(catalog, { gateway }, logger);
+
+  const server = http.createServer(app);
+  // Twilio sends one small body: a client that takes longer than this is not Twilio.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, resolve);
+    });
+  } catch (error) {
+    gateway.close();
+    await sandbox?.stop();
+    throw error;
+  }
+  const { port } = server.address() as AddressInfo;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+
+  if (config.gatewayEnv === 'sandbox') {
+    logger.warn('SANDBOX MODE: no real payments. Gateways are simulated; set GATEWAY_ENV=certification or production for real ones', {
+      sandbox_url: sandbox?.url,
+    });
+  }
+  for (const connector of catalog.list()) {
+    logger.info('connector loaded', {
+      connector: connector.name,
+      title: connector.translator.title,
+      endpoint: connector.endpoint,
+      endpoint_from: connector.endpointFrom,
+      default: connector.name === config.defaultConnector,
+    });
+  }
+  logger.info('listening', { host: config.host, port, gateway_env: config.gatewayEnv, gateway_timeout_ms: config.gatewayTimeoutMs });
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    config,
+    sandboxUrl: sandbox?.url,
+    stop() {
+      stopping ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        });
+        gateway.close();
+        await sandbox?.stop();
+        logger.info('stopped');
+      })();
+      return stopping;
+    },
+  };
+}
