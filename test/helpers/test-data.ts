@@ -1,0 +1,47 @@
+/** Values used across the tests. The PCI test searches every output for these. */
+export const ACCOUNT_ID = '123456789012';
+export const ACCESS_KEY = '0123456789abcdefABCDEF9876543210';
+export const VISA = '4111111111111111';
+export const CVV = '987';
+export const BANK_ACCOUNT = '1234567890123';
+export const ROUTING = '244183602';
+
+export const basicAuth = (username = ACCOUNT_ID, password = ACCESS_KEY) =>
+  `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+
+let sequence = 0;
+export const newTransactionId = () => `test-${process.pid}-${Date.now()}-${++sequence}`;
+
+export function cardCharge(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    method: 'charge',
+    transaction_id: newTransactionId(),
+    cardnumber: VISA,
+    cvv: CVV,
+    expiry_month: '08',
+    expiry_year: '2030',
+    amount: '10.00',
+    currency_code: 'USD',
+    postal_code: '94111',
+    description: 'pizza',
+    ...overrides,
+  };
+}
+
+export function cardTokenize(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const { amount: _amount, currency_code: _currency, ...card } = cardCharge({ method: 'tokenize' });
+  return { ...card, ...overrides };
+}
+
+export function achCharge(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    method: 'charge',
+    transaction_id: newTransactionId(),
+    bankaccountnumber: BANK_ACCOUNT,
+    routingnumber: ROUTING,
+    amount: '25.50',
+    currency_code: 'USD',
+    description: 'invoice 42',
+    ...overrides,
+  };
+}
