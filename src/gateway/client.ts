@@ -38,7 +38,7 @@ export function createGatewayClient(options: { timeoutMs: number }): GatewayClie
 
   return {
     async send(url, request) {
-      const { contentType, body } = encode(request);
+      const { contentType, body } = encodeGatewayRequest(request);
       try {
         const response = await client.request<string>({
           url,
@@ -60,7 +60,8 @@ export function createGatewayClient(options: { timeoutMs: number }): GatewayClie
   };
 }
 
-function encode(request: GatewayRequest): { contentType: string; body: string } {
+/** The wire body of a mapped request: form fields in order, or JSON where dotted names nest. */
+export function encodeGatewayRequest(request: GatewayRequest): { contentType: string; body: string } {
   if (request.encoding === 'form') {
     const form = new URLSearchParams();
     for (const [name, value] of request.fields) form.append(name, reveal(value));

@@ -34,7 +34,8 @@ export function loadMappingFolder(folder: string): MappingSource[] {
 
 /** One mapping file (YAML or JSON), checked against the schema; errors name the file, path, line and column. */
 export function loadMappingFile(file: string): MappingSource {
-  const shown = path.relative(process.cwd(), file) || file;
+  const relative = path.relative(process.cwd(), file);
+  const shown = relative && !relative.startsWith('..') ? relative : file;
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -73,20 +74,25 @@ export function loadMappingFile(file: string): MappingSource {
 }
 
 /**
- * ajv reports every branch of a failed oneOf; the errors at the deepest path are the
- * ones that say what is actually wrong, so only those are shown.
+ * ajv reports every branch of a failed oneOf. The errors at the deepest path say
+ * what is actually wrong, and among them an unknown key (usually a typo) says it best.
  */
 function describeSchemaErrors(errors: ErrorObject[], locate: MappingSource['locate']): string {
   const depth = (error: ErrorObject) => (error.instancePath.match(/\//g) ?? []).length;
   const deepest = Math.max(...errors.map(depth));
-  const relevant = errors.filter((error) => depth(error) === deepest);
-  const specific = relevant.filter((error) => !['oneOf', 'anyOf', 'if'].includes(error.keyword));
-  const chosen = (specific.length > 0 ? specific : relevant)[0]!;
+  const atDeepest = errors.filter((error) => depth(error) === deepest && !['oneOf', 'anyOf', 'if'].includes(error.keyword));
+  const preference = [
+    (error: ErrorObject) => error.keyword === 'additionalProperties',
+    (error: ErrorObject) => !['required', 'type'].includes(error.keyword),
+    () => true,
+  ];
+  const pool = atDeepest.length > 0 ? atDeepest : errors.filter((error) => depth(error) === deepest);
+  const chosen = preference.map((prefer) => pool.filter(prefer)).find((group) => group.length > 0) ?? pool;
 
-  const segments = chosen.instancePath.split('/').slice(1).map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
-  const at = readablePath(chosen.instancePath);
-  const detail = [...new Set((specific.length > 0 ? specific : relevant).map(messageOf))].join('; ');
-  return `${locate(segments)}: at ${at}: ${detail}`;
+  const first = chosen[0]!;
+  const segments = first.instancePath.split('/').slice(1).map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const detail = [...new Set(chosen.map(messageOf))].join('; ');
+  return `${locate(segments)}: at ${readablePath(first.instancePath)}: ${detail}`;
 }
 
 function messageOf(error: ErrorObject): string {

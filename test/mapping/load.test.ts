@@ -1,0 +1,107 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { MappingError } from '../../src/errors';
+import { compileMapping } from '../../src/mapping/compile';
+import { loadMappingFile, loadMappingFolder } from '../../src/mapping/load';
+import { mappingFolder, minimalMapping, payconexMappingText } from '../helpers/mapping-files';
+
+function loadError(files: Record<string, string | object>): string {
+  const folder = mappingFolder(files);
+  try {
+    for (const source of loadMappingFolder(folder)) compileMapping(source, {});
+  } catch (error) {
+    expect(error).toBeInstanceOf(MappingError);
+    return (error as Error).message;
+  }
+  throw new Error('the mapping folder loaded without error');
+}
+
+describe('loading mapping files', () => {
+  test('when the shipped PayConex mapping is loaded, then it passes the schema and compiles', () => {
+    const folder = mappingFolder({ 'payconex.yaml': payconexMappingText() });
+    const [source] = loadMappingFolder(folder);
+    const translator = compileMapping(source!, {});
+    expect(translator.name).toBe('payconex');
+    expect(translator.supports('tokenize', 'ach')).toBe(true);
+  });
+
+  test('when a field rule has an unknown key, then the error names the file, line and path', () => {
+    const broken = payconexMappingText().replace('card_number: { from: cardnumber,', 'card_number: { form: cardnumber,');
+    const message = loadError({ 'payconex.yaml': broken });
+    expect(message).toMatch(/payconex\.yaml:\d+:\d+: at request\.fields\.card_number: unknown key "form"/);
+  });
+
+  test('when a padding is not a number, then the error points at the concat part', () => {
+    const broken = payconexMappingText().replace('{ from: expiry_month, pad: 2 }', '{ from: expiry_month, pad: two }');
+    const message = loadError({ 'payconex.yaml': broken });
+    expect(message).toMatch(/payconex\.yaml:\d+:\d+: at request\.fields\.card_expiration\.concat\[0\]\.pad: must be integer/);
+  });
+
+  test('when a source is not a request value, then the error says where', () => {
+    const message = loadError({ 'testgw.yaml': minimalMapping({ request: { encoding: 'form', fields: { ref: { from: 'card_number' } } } }) });
+    expect(message).toMatch(/testgw\.yaml:\d+:\d+: at request\.fields\.ref\.from: /);
+  });
+
+  test('when the YAML is broken, then the error gives the line', () => {
+    const message = loadError({ 'payconex.yaml': 'name: payconex\nrequest: [unclosed\n' });
+    expect(message).toMatch(/payconex\.yaml:\d+:\d+: not valid YAML/);
+  });
+
+  test('when a key is repeated, then the file is refused', () => {
+    const message = loadError({ 'testgw.yaml': 'name: testgw\nname: testgw\n' });
+    expect(message).toMatch(/testgw\.yaml:2:\d+: not valid YAML: DUPLICATE_KEY/);
+  });
+
+  test('when a JSON mapping is broken, then the error names the JSON file', () => {
+    const document = minimalMapping();
+    (document.response as Record<string, unknown>).encoding = 'xml';
+    const message = loadError({ 'testgw.json': JSON.stringify(document, null, 2) });
+    expect(message).toMatch(/testgw\.json:\d+:\d+: at response\.encoding: must be one of "json", "form"/);
+  });
+
+  test('when the name differs from the file name, then the file is refused', () => {
+    expect(loadError({ 'other.yaml': minimalMapping() })).toMatch(/other\.yaml:1:\d+: at name: must be "other"/);
+  });
+
+  test('when a field takes card data but is not declared sensitive, then the file is refused', () => {
+    const broken = payconexMappingText().replace('sensitive: [api_accesskey, card_number,', 'sensitive: [api_accesskey,');
+    expect(loadError({ 'payconex.yaml': broken })).toMatch(
+      /payconex\.yaml:\d+:\d+: at request\.fields\.card_number: takes cardnumber, which is sensitive: list "card_number" in request\.sensitive/,
+    );
+  });
+
+  test('when sensitive names a field that does not exist, then the file is refused', () => {
+    const document = minimalMapping();
+    (document.request as Record<string, unknown>).sensitive = ['card_nmuber'];
+    expect(loadError({ 'testgw.yaml': document })).toMatch(/at request\.sensitive\.0: "card_nmuber" is not a field/);
+  });
+
+  test('when a parameter may override a credential, then the file is refused', () => {
+    const broken = payconexMappingText().replace('    allow:\n', '    override: [api_accesskey]\n    allow:\n');
+    expect(loadError({ 'payconex.yaml': broken })).toMatch(/at request\.parameters\.override\.0: "api_accesskey" carries card, bank or credential data/);
+  });
+
+  test('when a field reads an environment variable that is not set, then start-up is refused', () => {
+    const document = minimalMapping({
+      request: { encoding: 'form', fields: { login: { from: 'env.TESTGW_LOGIN' } }, sensitive: ['login'] },
+    });
+    expect(loadError({ 'testgw.yaml': document })).toMatch(/at request\.fields\.login\.from: environment variable TESTGW_LOGIN is not set/);
+  });
+
+  test('when two files carry the same name, then the folder is refused', () => {
+    const message = loadError({ 'testgw.yaml': minimalMapping(), 'testgw.json': JSON.stringify(minimalMapping()) });
+    expect(message).toMatch(/name "testgw" is also used by/);
+  });
+
+  test('when the folder has no mapping files, then start-up is refused', () => {
+    expect(loadError({ 'README.txt': 'nothing here' })).toMatch(/No mapping files/);
+  });
+
+  test('when a mapping file is read alone, then its locate() finds the line of a path', () => {
+    const folder = mappingFolder({ 'payconex.yaml': payconexMappingText() });
+    const source = loadMappingFile(path.join(folder, 'payconex.yaml'));
+    const line = Number(source.locate(['request', 'fields', 'custom_id']).split(':')[1]);
+    const text = fs.readFileSync(path.join(folder, 'payconex.yaml'), 'utf8').split('\n');
+    expect(text[line - 1]).toContain('custom_id: { from: transaction_id }');
+  });
+});
