@@ -2,7 +2,7 @@
 export const ACCOUNT_ID = '123456789012';
 export const ACCESS_KEY = '0123456789abcdefABCDEF9876543210';
 export const VISA = '4111111111111111';
-export const CVV = '987';
+export const CVV = '9731';
 export const BANK_ACCOUNT = '1234567890123';
 export const ROUTING = '244183602';
 
