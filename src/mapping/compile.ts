@@ -1,7 +1,7 @@
 import type { PaymentMethod, Tender } from '../connector/payment-request';
 import { canonicalAmount, toMinorUnits } from '../connector/amount';
 import { InvalidRequest, MappingError } from '../errors';
-import { Secret, secret, type MaybeSecret } from '../redaction/secret';
+import { Secret, reveal, secret, type MaybeSecret } from '../redaction/secret';
 import { compileAnswerReader, type AnswerReader } from './answer';
 import { isSensitiveSource, type RequestValues } from './values';
 import type { FieldRule, MappingSource, PartRule, ValueFormat } from './types';
@@ -235,10 +235,6 @@ function applyFormat(value: Value, format: ValueFormat, target: string): Value {
       return format === 'decimal' ? canonical : toMinorUnits(canonical);
     }
   }
-}
-
-function reveal(value: MaybeSecret): string {
-  return value instanceof Secret ? value.reveal() : value;
 }
 
 /** Transforming a secret gives a secret: derived card data stays hidden. */
