@@ -15,6 +15,13 @@ export interface Config {
   gatewayUrls: Record<string, string>;
   gatewayTimeoutMs: number;
   mappingsDir: string;
+  /** Folder of the embedded SQLite journal, when no DATABASE_URL is set. */
+  dataDir: string;
+  /** PostgreSQL connection string: the journal for several replicas. */
+  databaseUrl?: string;
+  retentionDays: number;
+  /** Bearer token for the /transactions endpoints; they are off (404) without it. */
+  adminToken?: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -43,10 +50,22 @@ export const configSchema = {
       type: 'integer',
       minimum: 100,
       maximum: 120000,
-      default: 8000,
-      description: 'Deadline for one gateway call, connection included.',
+      default: 40000,
+      description: 'Deadline for one gateway call, connection included. Twilio retries after 10 s; the journal answers its retries.',
     },
     MAPPINGS_DIR: { type: 'string', minLength: 1, description: 'Folder of mapping files (default: the repository mappings/).' },
+    DATA_DIR: { type: 'string', minLength: 1, default: './data', description: 'Folder of the SQLite journal file.' },
+    DATABASE_URL: {
+      type: 'string',
+      pattern: '^postgres(ql)?://',
+      description: 'PostgreSQL connection string; switches the journal from SQLite to PostgreSQL.',
+    },
+    RETENTION_DAYS: { type: 'integer', minimum: 1, maximum: 3650, default: 30, description: 'Days journal records are kept.' },
+    ADMIN_TOKEN: {
+      type: 'string',
+      minLength: 16,
+      description: 'Bearer token that enables GET /transactions (at least 16 characters).',
+    },
   },
   patternProperties: {
     [`^${GATEWAY_URL_PREFIX}[A-Z0-9_]+$`]: { type: 'string', format: 'uri', pattern: '^https?://' },
@@ -82,6 +101,10 @@ export function loadConfig(env: Env): Config {
     gatewayUrls,
     gatewayTimeoutMs: values.GATEWAY_TIMEOUT_MS as number,
     mappingsDir: (values.MAPPINGS_DIR as string | undefined) ?? path.resolve(__dirname, '..', 'mappings'),
+    dataDir: path.resolve(values.DATA_DIR as string),
+    databaseUrl: values.DATABASE_URL as string | undefined,
+    retentionDays: values.RETENTION_DAYS as number,
+    adminToken: values.ADMIN_TOKEN as string | undefined,
   };
 }
 

@@ -26,6 +26,12 @@ export class Unauthorized extends BridgeError {
   readonly httpStatus = 401;
 }
 
+/** A query string the reconciliation API cannot use. */
+export class InvalidQuery extends BridgeError {
+  readonly code = 'INVALID_QUERY';
+  readonly httpStatus = 400;
+}
+
 export class NotFound extends BridgeError {
   readonly code = 'NOT_FOUND';
   readonly httpStatus = 404;
@@ -95,6 +101,26 @@ export class GatewayBadResponse extends PaymentFailure {
 /** The gateway refused the transaction without giving a code of its own. */
 export class GatewayRejected extends PaymentFailure {
   readonly code = 'GATEWAY_REJECTED';
+}
+
+/** The same transaction_id was used before for a different payment (amount, card, method...). */
+export class TransactionIdReused extends PaymentFailure {
+  readonly code = 'TRANSACTION_ID_REUSED';
+}
+
+/** The first request with this transaction_id is still running and this one cannot wait longer. */
+export class TransactionInProgress extends PaymentFailure {
+  readonly code = 'TRANSACTION_IN_PROGRESS';
+}
+
+/** An earlier attempt with this transaction_id may or may not have charged: an operator must reconcile it. */
+export class OutcomeUnknown extends PaymentFailure {
+  readonly code = 'OUTCOME_UNKNOWN';
+}
+
+/** The journal cannot record the claim, so the gateway is not called: nothing was charged. */
+export class JournalUnavailable extends PaymentFailure {
+  readonly code = 'JOURNAL_UNAVAILABLE';
 }
 
 // ---- Start-up problems: the service refuses to run.

@@ -3,9 +3,13 @@ import type { AddressInfo } from 'node:net';
 import { loadConfig, type Config } from './config';
 import { createGatewayClient } from './gateway/client';
 import { createApp } from './http/app';
-import { createLogger, type Logger } from './logging/logger';
+import { createLogger, describeUnexpected, type Logger } from './logging/logger';
 import { compileMappings, connectorCatalog } from './mapping/connectors';
 import { startSandboxGateway, type SandboxGateway } from './sandbox/server';
+import { IdempotencyGate } from './store/idempotency';
+import { InstanceKeeper, thisInstance } from './store/instances';
+import { openJournal } from './store/open-journal';
+import { JournalPruner } from './store/pruner';
 
 export interface RunningService {
   /** Base URL of the connector endpoint, e.g. http://127.0.0.1:8080 */
@@ -23,10 +27,15 @@ export interface StartOptions {
   logger?: Logger;
 }
 
+/** A duplicate waits for the first request's gateway call, plus this, before TRANSACTION_IN_PROGRESS. */
+const WAIT_MARGIN_MS = 5_000;
+const MAX_WAITERS = 200;
+
 /**
- * Validates the configuration and every mapping file, starts the embedded sandbox
- * gateway when GATEWAY_ENV=sandbox needs it, and listens. Any problem throws a
- * StartupError before a port is opened.
+ * Validates the configuration and every mapping file, opens the journal (turning
+ * payments left pending by a crashed run into `unknown`), starts the embedded
+ * sandbox gateway when GATEWAY_ENV=sandbox needs it, and listens. Any problem
+ * throws a StartupError before a port is opened.
  */
 export async function start(options: StartOptions = {}): Promise<RunningService> {
   const env = options.env ?? process.env;
@@ -34,10 +43,24 @@ export async function start(options: StartOptions = {}): Promise<RunningService>
   const logger = options.logger ?? createLogger(config.logLevel);
   const mappings = compileMappings(config, env);
 
+  const journal = await openJournal(config);
+  const reportJournalError = (error: unknown) => logger.error('journal error', describeUnexpected(error));
+  const keeper = new InstanceKeeper(journal, thisInstance(), reportJournalError);
+  const orphaned = await keeper.start();
+  if (orphaned > 0) logger.warn('payments left in flight by a stopped instance are now unknown: reconcile them', { count: orphaned });
+  const pruner = new JournalPruner(journal, config.retentionDays, reportJournalError);
+  await pruner.start();
+  const gate = new IdempotencyGate(
+    journal,
+    keeper,
+    { waitLimitMs: config.gatewayTimeoutMs + WAIT_MARGIN_MS, maxWaiters: MAX_WAITERS, pollMs: 250 },
+    reportJournalError,
+  );
+
   const sandbox: SandboxGateway | undefined = mappings.needsEmbeddedSandbox ? await startSandboxGateway() : undefined;
   const catalog = connectorCatalog(config, mappings, sandbox?.url);
   const gateway = createGatewayClient({ timeoutMs: config.gatewayTimeoutMs });
-  const app = createApp(catalog, { gateway }, logger);
+  const app = createApp(catalog, { gateway, gate, instanceId: keeper.me.id, logger }, journal, config, logger);
 
   const server = http.createServer(app);
   // Twilio sends one small body: a client that takes longer than this is not Twilio.
@@ -51,6 +74,9 @@ export async function start(options: StartOptions = {}): Promise<RunningService>
   } catch (error) {
     gateway.close();
     await sandbox?.stop();
+    pruner.stop();
+    await keeper.stop();
+    await journal.close();
     throw error;
   }
   const { port } = server.address() as AddressInfo;
@@ -70,7 +96,13 @@ export async function start(options: StartOptions = {}): Promise<RunningService>
       default: connector.name === config.defaultConnector,
     });
   }
-  logger.info('listening', { host: config.host, port, gateway_env: config.gatewayEnv, gateway_timeout_ms: config.gatewayTimeoutMs });
+  logger.info('listening', {
+    host: config.host,
+    port,
+    gateway_env: config.gatewayEnv,
+    gateway_timeout_ms: config.gatewayTimeoutMs,
+    journal: journal.kind,
+  });
 
   let stopping: Promise<void> | undefined;
   return {
@@ -84,8 +116,13 @@ export async function start(options: StartOptions = {}): Promise<RunningService>
           server.close(() => resolve());
           server.closeIdleConnections();
         });
+        // Gateway calls whose client went away still run: record their outcome before closing.
+        await gate.drain();
         gateway.close();
         await sandbox?.stop();
+        pruner.stop();
+        await keeper.stop().catch(reportJournalError);
+        await journal.close();
         logger.info('stopped');
       })();
       return stopping;

@@ -10,7 +10,8 @@ describe('configuration', () => {
       logLevel: 'info',
       defaultConnector: 'payconex',
       gatewayEnv: 'sandbox',
-      gatewayTimeoutMs: 8000,
+      gatewayTimeoutMs: 40000,
+      retentionDays: 30,
       gatewayUrls: {},
     });
     expect(config.mappingsDir).toMatch(/mappings$/);

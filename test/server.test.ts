@@ -4,7 +4,7 @@ import path from 'node:path';
 import request from 'supertest';
 import { ConfigError, MappingError } from '../src/errors';
 import { mappingFolder, payconexMappingText } from './helpers/mapping-files';
-import { REPO_ROOT, startService } from './helpers/service';
+import { REPO_ROOT, startService, temporaryDataDir } from './helpers/service';
 import { basicAuth, cardCharge } from './helpers/test-data';
 
 const MAIN = path.join(REPO_ROOT, 'dist', 'main.js');
@@ -58,7 +58,7 @@ describe('the service process', () => {
   });
 
   function run(env: Record<string, string>) {
-    const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env }, stdio: 'pipe' });
+    const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', DATA_DIR: temporaryDataDir(), ...env }, stdio: 'pipe' });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

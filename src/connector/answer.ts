@@ -1,3 +1,4 @@
+import type { BridgeError } from '../errors';
 import type { PaymentMethod } from './payment-request';
 
 /**
@@ -14,21 +15,39 @@ export type ConnectorAnswer = {
 
 export type IdKey = 'charge_id' | 'token_id';
 
+/** An answer as it goes on the wire, and as the journal keeps it for replays, byte for byte. */
+export interface WireAnswer {
+  httpStatus: number;
+  body: string;
+}
+
 export function idKeyFor(method: PaymentMethod): IdKey {
   return method === 'tokenize' ? 'token_id' : 'charge_id';
 }
 
-export function approvedAnswer(method: PaymentMethod, id: string, parameters?: Record<string, string>): ConnectorAnswer {
-  return withParameters({ [idKeyFor(method)]: id, error_code: null, error_message: null }, parameters);
+export function approvedAnswer(method: PaymentMethod, id: string, parameters?: Record<string, string>): WireAnswer {
+  return wire(200, withParameters({ [idKeyFor(method)]: id, error_code: null, error_message: null }, parameters));
 }
 
-export function failedAnswer(
+export function declinedAnswer(
   method: PaymentMethod,
   errorCode: string,
   errorMessage: string,
   parameters?: Record<string, string>,
-): ConnectorAnswer {
-  return withParameters({ [idKeyFor(method)]: null, error_code: errorCode, error_message: errorMessage }, parameters);
+): WireAnswer {
+  return wire(200, withParameters({ [idKeyFor(method)]: null, error_code: errorCode, error_message: errorMessage }, parameters));
+}
+
+/**
+ * The one place where a failure of the service becomes an answer: the contract's
+ * shape, the error's own status and stable code.
+ */
+export function failureAnswer(method: PaymentMethod, failure: BridgeError): WireAnswer {
+  return wire(failure.httpStatus, { [idKeyFor(method)]: null, error_code: failure.code, error_message: failure.message });
+}
+
+function wire(httpStatus: number, answer: ConnectorAnswer): WireAnswer {
+  return { httpStatus, body: JSON.stringify(answer) };
 }
 
 function withParameters(answer: ConnectorAnswer, parameters?: Record<string, string>): ConnectorAnswer {

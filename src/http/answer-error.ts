@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, Response } from 'express';
-import { failedAnswer } from '../connector/answer';
+import { failureAnswer, type WireAnswer } from '../connector/answer';
 import {
   BridgeError,
   InternalError,
@@ -13,9 +13,9 @@ import { describeUnexpected, type Logger } from '../logging/logger';
 import { contextOf } from './request-context';
 
 /**
- * The one place where a failure becomes an answer: the connector's JSON shape,
- * with the status and stable error code of the BridgeError. Anything else is a
- * bug, answered 500 INTERNAL_ERROR and logged without its message.
+ * Errors that reach Express become the connector's answer here, through the one
+ * error-to-answer function (failureAnswer). Anything that is not a BridgeError is
+ * a bug: answered 500 INTERNAL_ERROR and logged without its message.
  */
 export function answerErrors(logger: Logger): ErrorRequestHandler {
   return (error: unknown, _req, res, _next) => {
@@ -26,15 +26,21 @@ export function answerErrors(logger: Logger): ErrorRequestHandler {
     }
     context.outcome = failure instanceof PaymentFailure ? 'error' : 'rejected';
     context.errorCode = failure.code;
-    sendFailure(res, failure);
+    if (context.route?.startsWith('/transactions')) {
+      // The reconciliation API is not a connector: no charge_id, and a Bearer challenge.
+      if (failure instanceof Unauthorized) res.setHeader('WWW-Authenticate', 'Bearer realm="transactions"');
+      res.status(failure.httpStatus).json({ error_code: failure.code, error_message: failure.message });
+      return;
+    }
+    sendAnswer(res, failureAnswer(context.payMethod ?? 'charge', failure));
   };
 }
 
-export function sendFailure(res: Response, failure: BridgeError): void {
+/** Sends an answer exactly as built (or as the journal kept it). */
+export function sendAnswer(res: Response, answer: WireAnswer): void {
   if (res.headersSent) return;
-  if (failure instanceof Unauthorized) res.setHeader('WWW-Authenticate', 'Basic realm="pay-connector", charset="UTF-8"');
-  const method = contextOf(res).payMethod ?? 'charge';
-  res.status(failure.httpStatus).json(failedAnswer(method, failure.code, failure.message));
+  if (answer.httpStatus === 401) res.setHeader('WWW-Authenticate', 'Basic realm="pay-connector", charset="UTF-8"');
+  res.status(answer.httpStatus).type('application/json').send(answer.body);
 }
 
 /** Errors from body-parser come with a `type`; everything unknown is internal. */

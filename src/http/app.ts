@@ -6,8 +6,17 @@ import type { PaymentDependencies } from '../payments/take-payment';
 import { answerErrors } from './answer-error';
 import { requestLog } from './request-log';
 import { connectorRoutes } from './routes';
+import { transactionsRoutes } from './transactions-routes';
+import type { Config } from '../config';
+import type { TransactionJournal } from '../store/journal';
 
-export function createApp(catalog: ConnectorCatalog, deps: PaymentDependencies, logger: Logger): Express {
+export function createApp(
+  catalog: ConnectorCatalog,
+  deps: PaymentDependencies,
+  journal: TransactionJournal,
+  config: Pick<Config, 'adminToken'>,
+  logger: Logger,
+): Express {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
@@ -15,6 +24,7 @@ export function createApp(catalog: ConnectorCatalog, deps: PaymentDependencies, 
 
   app.use(requestLog(logger));
   app.use(connectorRoutes(catalog, deps));
+  if (config.adminToken) app.use(transactionsRoutes(journal, config.adminToken));
   app.use(() => {
     throw new NotFound('No such path; POST / or /connectors/{name}');
   });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { PaymentMethod, Tender } from '../connector/payment-request';
+import type { Arrival } from '../store/idempotency';
 
 /** What one request's log line says. Filled in as the request travels; never holds card data. */
 export interface RequestContext {
@@ -19,6 +20,8 @@ export interface RequestContext {
   outcome?: 'approved' | 'declined' | 'error' | 'rejected';
   errorCode?: string;
   gatewayMs?: number;
+  /** First request for its transaction_id, joined to a running one, or replayed from the journal. */
+  arrival?: Arrival;
 }
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;

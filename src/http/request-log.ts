@@ -22,6 +22,7 @@ export function requestLog(logger: Logger): RequestHandler {
         amount: line.amount,
         currency: line.currency,
         outcome: line.outcome,
+        arrival: line.arrival,
         error_code: line.errorCode,
         gateway_ms: line.gatewayMs,
         total_ms: Math.round(performance.now() - context.startedAt),

@@ -4,6 +4,7 @@ import type { PaymentMethod } from '../connector/payment-request';
 import { MethodNotAllowed } from '../errors';
 import type { ConnectorCatalog } from '../mapping/connectors';
 import { takePayment, type PaymentDependencies } from '../payments/take-payment';
+import { sendAnswer } from './answer-error';
 import { readCredentials } from './credentials';
 import { parseJsonObject } from './json-body';
 import { contextOf } from './request-context';
@@ -31,8 +32,7 @@ export function connectorRoutes(catalog: ConnectorCatalog, deps: PaymentDependen
       const body = parseJsonObject(req.body);
       if (typeof body.method === 'string' && (body.method === 'charge' || body.method === 'tokenize')) context.payMethod = body.method;
       const credentials = readCredentials(req, connector);
-      const answer = await takePayment(deps, { connector, credentials, body, methodFromPath }, context);
-      res.status(200).json(answer);
+      sendAnswer(res, await takePayment(deps, { connector, credentials, body, methodFromPath }, context));
     };
 
   const onlyPost: RequestHandler = (_req, res) => {

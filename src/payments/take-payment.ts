@@ -1,29 +1,45 @@
-import { approvedAnswer, failedAnswer, type ConnectorAnswer } from '../connector/answer';
-import { parsePaymentRequest, type PaymentMethod, type PaymentRequest } from '../connector/payment-request';
-import { UnsupportedPayment } from '../errors';
+import { createHash } from 'node:crypto';
+import { approvedAnswer, declinedAnswer, failureAnswer, type WireAnswer } from '../connector/answer';
+import { parsePaymentRequest, type PaymentRequest } from '../connector/payment-request';
+import {
+  BridgeError,
+  GatewayBadResponse,
+  GatewayNoResponse,
+  GatewayRejected,
+  GatewayTimeout,
+  InternalError,
+  UnsupportedPayment,
+} from '../errors';
 import type { GatewayClient } from '../gateway/client';
+import type { RequestContext } from '../http/request-context';
+import { describeUnexpected, type Logger } from '../logging/logger';
 import type { Connector } from '../mapping/connectors';
 import { requestValues, type Credentials } from '../mapping/values';
 import type { Secret } from '../redaction/secret';
-import type { RequestContext } from '../http/request-context';
+import type { IdempotencyGate } from '../store/idempotency';
+import type { NewClaim, Settlement } from '../store/journal';
 
 export interface PaymentDependencies {
   gateway: GatewayClient;
+  gate: IdempotencyGate;
+  instanceId: string;
+  logger: Logger;
 }
 
 export interface PaymentInput {
   connector: Connector;
   credentials: Credentials;
   body: Record<string, unknown>;
-  methodFromPath?: PaymentMethod;
+  methodFromPath?: PaymentRequest['method'];
 }
 
 /**
- * One Twilio request, start to end: validate, map, call the gateway, translate.
- * Failures are thrown as BridgeErrors and answered in one place (src/http/answer-error.ts).
- * What is learnt on the way is written to `context` for the request's log line.
+ * One Twilio request, start to end: validate, claim the transaction_id, map, call
+ * the gateway, translate, record, answer. A repeated transaction_id gets the first
+ * answer and never reaches the gateway. Failures before the claim are thrown and
+ * answered by the HTTP layer; after it, every outcome is recorded.
  */
-export async function takePayment(deps: PaymentDependencies, input: PaymentInput, context: RequestContext): Promise<ConnectorAnswer> {
+export async function takePayment(deps: PaymentDependencies, input: PaymentInput, context: RequestContext): Promise<WireAnswer> {
   const { connector, credentials } = input;
   const payment = parsePaymentRequest(input.body, input.methodFromPath);
   describePayment(context, payment);
@@ -32,20 +48,94 @@ export async function takePayment(deps: PaymentDependencies, input: PaymentInput
     throw new UnsupportedPayment(`${connector.name} does not support ${payment.method} with ${payment.tender === 'ach' ? 'a bank account' : 'a card'}`);
   }
 
-  const request = connector.translator.buildRequest(requestValues(payment, credentials), payment.method, payment.tender);
-  const started = performance.now();
-  const answer = await deps.gateway.send(connector.endpoint, request).finally(() => {
-    context.gatewayMs = Math.round(performance.now() - started);
-  });
+  const claim = claimFor(connector, credentials, payment, deps.instanceId);
+  return deps.gate.once(
+    claim,
+    () => chargeOnce(deps, input, payment, context),
+    (arrival) => {
+      context.arrival = arrival;
+    },
+  );
+}
 
-  const verdict = connector.translator.readAnswer(payment.method, answer, secretsOf(payment, credentials));
-  if (verdict.approved) {
-    context.outcome = 'approved';
-    return approvedAnswer(payment.method, verdict.id, verdict.parameters);
+/** Runs only for the request that won the claim; always settles, never throws. */
+async function chargeOnce(deps: PaymentDependencies, input: PaymentInput, payment: PaymentRequest, context: RequestContext): Promise<Settlement> {
+  const { connector, credentials } = input;
+  let sent = false;
+  let gatewayMs: number | null = null;
+  try {
+    const request = connector.translator.buildRequest(requestValues(payment, credentials), payment.method, payment.tender);
+    const started = performance.now();
+    sent = true;
+    const answer = await deps.gateway.send(connector.endpoint, request).finally(() => {
+      gatewayMs = Math.round(performance.now() - started);
+      context.gatewayMs = gatewayMs;
+    });
+    const verdict = connector.translator.readAnswer(payment.method, answer, secretsOf(payment, credentials));
+    if (verdict.approved) {
+      context.outcome = 'approved';
+      return {
+        status: 'approved',
+        gatewayTransactionId: verdict.id,
+        errorCode: null,
+        errorMessage: null,
+        gatewayMs,
+        answer: approvedAnswer(payment.method, verdict.id, verdict.parameters),
+      };
+    }
+    context.outcome = 'declined';
+    context.errorCode = verdict.errorCode;
+    return {
+      status: 'declined',
+      gatewayTransactionId: null,
+      errorCode: verdict.errorCode,
+      errorMessage: verdict.errorMessage,
+      gatewayMs,
+      answer: declinedAnswer(payment.method, verdict.errorCode, verdict.errorMessage, verdict.parameters),
+    };
+  } catch (error) {
+    const failure = error instanceof BridgeError ? error : unexpected(deps.logger, error, context);
+    const status = statusOf(failure, sent);
+    context.outcome = status === 'declined' ? 'declined' : 'error';
+    context.errorCode = failure.code;
+    return { status, gatewayTransactionId: null, errorCode: failure.code, errorMessage: failure.message, gatewayMs, answer: failureAnswer(payment.method, failure) };
   }
-  context.outcome = 'declined';
-  context.errorCode = verdict.errorCode;
-  return failedAnswer(payment.method, verdict.errorCode, verdict.errorMessage, verdict.parameters);
+}
+
+/**
+ * `unknown` when the gateway may have acted without us learning how: it timed out,
+ * the connection broke, or it answered 2xx with something unreadable.
+ */
+function statusOf(failure: BridgeError, sent: boolean): Settlement['status'] {
+  if (failure instanceof GatewayRejected) return 'declined';
+  if (failure instanceof GatewayTimeout || failure instanceof GatewayNoResponse || failure instanceof GatewayBadResponse) return 'unknown';
+  if (failure instanceof InternalError) return sent ? 'unknown' : 'error';
+  return 'error';
+}
+
+function unexpected(logger: Logger, error: unknown, context: RequestContext): InternalError {
+  logger.error('unexpected error', { request_id: context.requestId, ...describeUnexpected(error) });
+  return new InternalError('The service failed unexpectedly; reconcile this payment with the gateway');
+}
+
+function claimFor(connector: Connector, credentials: Credentials, payment: PaymentRequest, owner: string): NewClaim {
+  const cardBrand = payment.card?.brand ?? null;
+  const last4 = payment.card?.last4 ?? payment.bank?.accountLast ?? null;
+  return {
+    connector: connector.name,
+    account: credentials.username,
+    transactionId: payment.transactionId,
+    method: payment.method,
+    tender: payment.tender,
+    amount: payment.amount ?? null,
+    currency: payment.currency ?? null,
+    cardBrand,
+    last4,
+    fingerprint: createHash('sha256')
+      .update(JSON.stringify([payment.method, payment.tender, payment.amount ?? '', payment.currency ?? '', cardBrand ?? '', last4 ?? '']))
+      .digest('hex'),
+    owner,
+  };
 }
 
 function describePayment(context: RequestContext, payment: PaymentRequest): void {

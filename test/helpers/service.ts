@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import winston from 'winston';
@@ -29,13 +31,25 @@ export interface TestService extends RunningService {
   logs: CapturedLogs;
 }
 
-/** Starts the real service on an ephemeral loopback port, logging into memory. */
+/** A fresh folder for one service's SQLite journal. */
+export function temporaryDataDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'journal-'));
+}
+
+/** Starts the real service on an ephemeral loopback port, logging into memory, with its own journal. */
 export async function startService(env: Record<string, string | undefined> = {}): Promise<TestService> {
   const logs = new CapturedLogs();
   const level = env.LOG_LEVEL ?? 'silly';
   const logger = createLogger(level, [new winston.transports.Stream({ stream: logs.stream })]);
   const service = await start({
-    env: { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: level, MAPPINGS_DIR: path.join(REPO_ROOT, 'mappings'), ...env },
+    env: {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: level,
+      MAPPINGS_DIR: path.join(REPO_ROOT, 'mappings'),
+      DATA_DIR: temporaryDataDir(),
+      ...env,
+    },
     logger,
   });
   return Object.assign(service, { logs });

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import request from 'supertest';
-import { REPO_ROOT, startService, type TestService } from '../helpers/service';
+import { REPO_ROOT, startService, temporaryDataDir, type TestService } from '../helpers/service';
 import { ACCESS_KEY, ACCOUNT_ID, BANK_ACCOUNT, CVV, ROUTING, VISA, achCharge, basicAuth, cardCharge, cardTokenize } from '../helpers/test-data';
 
 /**
@@ -101,7 +101,7 @@ describe('no card data in any output', () => {
 
   test('when every flow runs against the built service process, then its stdout and stderr hold no secret', async () => {
     const child = spawn(process.execPath, [path.join(REPO_ROOT, 'dist', 'main.js')], {
-      env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silly', GATEWAY_TIMEOUT_MS: '300' },
+      env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', DATA_DIR: temporaryDataDir(), LOG_LEVEL: 'silly', GATEWAY_TIMEOUT_MS: '300' },
       stdio: 'pipe',
     });
     let output = '';

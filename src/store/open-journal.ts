@@ -1,0 +1,17 @@
+import type { Config } from '../config';
+import { StartupError } from '../errors';
+import type { TransactionJournal } from './journal';
+import { openPostgresJournal } from './postgres-journal';
+import { openSqliteJournal } from './sqlite-journal';
+
+/** PostgreSQL when DATABASE_URL is set (several replicas), else the embedded SQLite file under DATA_DIR. */
+export async function openJournal(config: Pick<Config, 'databaseUrl' | 'dataDir'>): Promise<TransactionJournal> {
+  try {
+    return config.databaseUrl ? await openPostgresJournal(config.databaseUrl) : openSqliteJournal(config.dataDir);
+  } catch (error) {
+    // Driver messages can quote the connection string, password included: say only what failed.
+    const where = config.databaseUrl ? 'the PostgreSQL database in DATABASE_URL' : `the SQLite journal in ${config.dataDir}`;
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new StartupError(`Cannot open ${where}${code ? ` (${code})` : ''}`);
+  }
+}
