@@ -1,75 +1,14 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import request from 'supertest';
 import { REPO_ROOT, startService, temporaryDataDir, type TestService } from '../helpers/service';
-import { ACCESS_KEY, ACCOUNT_ID, BANK_ACCOUNT, CVV, ROUTING, VISA, achCharge, basicAuth, cardCharge, cardTokenize } from '../helpers/test-data';
+import { runEveryFlow } from '../helpers/flows';
+import { expectNoSecrets } from '../helpers/leaks';
 
 /**
  * assert_scrubbed, the way ActiveMerchant does it: run every flow at the most
  * verbose log level, capture everything the service wrote, and search it for the
  * test card, CVV, bank, routing and key values in every encoding they could take.
  */
-const AMEX = '378282246310005';
-const secrets: Record<string, string> = { card: VISA, amex: AMEX, bank: BANK_ACCOUNT, routing: ROUTING, key: ACCESS_KEY };
-
-function forbiddenForms(): Array<[string, RegExp]> {
-  const forms: Array<[string, RegExp]> = [];
-  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-  for (const [name, value] of Object.entries(secrets)) {
-    forms.push([`${name} in clear`, new RegExp(escape(value))]);
-    forms.push([`${name} in base64`, new RegExp(escape(Buffer.from(value).toString('base64').replace(/=+$/, '')))]);
-    forms.push([`${name} URL-encoded`, new RegExp(escape(encodeURIComponent(value)))]);
-  }
-  // A CVV is short: look for it as a number of its own, not inside a longer one.
-  forms.push(['cvv', new RegExp(`(?<![0-9])${CVV}(?![0-9])`)]);
-  forms.push(['Authorization header', new RegExp(escape(basicAuth().slice('Basic '.length)))]);
-  forms.push(['Authorization header (declined account)', new RegExp(escape(basicAuth('12345678901', ACCESS_KEY).slice('Basic '.length)))]);
-  return forms;
-}
-
-function expectNoSecrets(output: string): void {
-  expect(output.length).toBeGreaterThan(0);
-  const leaks = forbiddenForms().filter(([, pattern]) => pattern.test(output)).map(([name]) => name);
-  expect(leaks).toEqual([]);
-}
-
-/** Every flow the service has, each with card data in the request. Answers are part of the output. */
-async function runEveryFlow(url: string, answers: string[]): Promise<void> {
-  const send = async (path: string, body: string, auth = basicAuth(), contentType = 'application/json') => {
-    const response = await request(url).post(path).set('Authorization', auth).set('Content-Type', contentType).send(body);
-    answers.push(JSON.stringify(response.headers), response.text);
-  };
-  const json = (body: Record<string, unknown>) => JSON.stringify(body);
-  const amexCharge = (extra: Record<string, unknown> = {}) => cardCharge({ cardnumber: AMEX, cvv: CVV, ...extra });
-
-  await send('/', json(amexCharge()));
-  await send('/', json(cardCharge()));
-  await send('/', json(cardTokenize()));
-  await send('/tokenize', json(cardTokenize({ method: undefined })));
-  await send('/', json(achCharge()));
-  await send('/', json(achCharge({ method: 'tokenize', amount: undefined, currency_code: undefined })));
-  for (const amount of ['1.01', '2.02', '3.03', '4.04', '5.05']) await send('/', json(amexCharge({ amount })));
-  await send('/', json(cardCharge({ cardnumber: '4111111111111112' })));
-  await send('/', json(amexCharge({ expiry_year: '19' })));
-  await send('/', json(achCharge({ routingnumber: '123456789' })));
-  // Invalid input that carries card data next to the mistake.
-  await send('/', json(amexCharge({ cvv: `${CVV}0` })));
-  await send('/', json(amexCharge({ cardnumber: `${AMEX}x` })));
-  await send('/', json(achCharge({ bankaccountnumber: `${BANK_ACCOUNT}abc`, routingnumber: `${ROUTING}0` })));
-  await send('/', json(amexCharge({ parameters: { [VISA]: { nested: VISA } } })));
-  await send('/', json(amexCharge({ amount: '-1' })));
-  await send('/', `{"method":"charge","cardnumber":"${VISA}","cvv":"${CVV}",`);
-  await send('/', `{"cardnumber":${VISA}x}`);
-  await send('/', json(amexCharge({ description: 'x'.repeat(20000) })));
-  await send(`/connectors/${VISA}`, json(amexCharge()));
-  await send(`/${VISA}`, json(amexCharge()));
-  await send('/', json(amexCharge()), 'application/json; charset=bogus');
-  // Bad credentials, one shaped wrong and one the gateway refuses, both with the real key.
-  await send('/', json(amexCharge()), basicAuth('not-an-account', ACCESS_KEY));
-  await send('/', json(amexCharge()), basicAuth('12345678901', ACCESS_KEY));
-  await send('/', json(amexCharge()), `Basic ${Buffer.from(`${ACCOUNT_ID}${ACCESS_KEY}`).toString('base64')}`);
-}
-
 describe('no card data in any output', () => {
   test('when every flow runs in-process at LOG_LEVEL=silly, then no log line, console write or answer holds a secret', async () => {
     const captured: string[] = [];

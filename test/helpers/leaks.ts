@@ -1,0 +1,28 @@
+import { AMEX } from './flows';
+import { ACCESS_KEY, BANK_ACCOUNT, CVV, ROUTING, VISA, basicAuth } from './test-data';
+
+/** The test secrets, and every form in which a leak of them could show. */
+const secrets: Record<string, string> = { card: VISA, amex: AMEX, bank: BANK_ACCOUNT, routing: ROUTING, key: ACCESS_KEY };
+
+function forbiddenForms(): Array<[string, RegExp]> {
+  const forms: Array<[string, RegExp]> = [];
+  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  for (const [name, value] of Object.entries(secrets)) {
+    forms.push([`${name} in clear`, new RegExp(escape(value))]);
+    forms.push([`${name} in base64`, new RegExp(escape(Buffer.from(value).toString('base64').replace(/=+$/, '')))]);
+    forms.push([`${name} URL-encoded`, new RegExp(escape(encodeURIComponent(value)))]);
+  }
+  // A CVV is short: look for it as a number of its own, not inside a longer one.
+  forms.push(['cvv', new RegExp(`(?<![0-9])${CVV}(?![0-9])`)]);
+  forms.push(['Authorization header', new RegExp(escape(basicAuth().slice('Basic '.length)))]);
+  forms.push(['Authorization header (declined account)', new RegExp(escape(basicAuth('12345678901', ACCESS_KEY).slice('Basic '.length)))]);
+  return forms;
+}
+
+/** Fails naming each secret (and encoding) found in the text. */
+export function expectNoSecrets(output: string): void {
+  expect(output.length).toBeGreaterThan(0);
+  const leaks = forbiddenForms().filter(([, pattern]) => pattern.test(output)).map(([name]) => name);
+  expect(leaks).toEqual([]);
+}
+
