@@ -12,6 +12,8 @@ export interface ScriptedAnswer {
   status?: number;
   contentType?: string;
   body: string;
+  /** Wait this long before answering: a slow gateway. */
+  delayMs?: number;
 }
 
 /**
@@ -22,6 +24,7 @@ export class RecordingGateway {
   readonly requests: RecordedRequest[] = [];
   private answer: ScriptedAnswer = { body: '{}' };
   private server?: http.Server;
+  private readonly timers = new Set<NodeJS.Timeout>();
   url = '';
 
   async start(): Promise<this> {
@@ -30,8 +33,14 @@ export class RecordingGateway {
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
         this.requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-        res.writeHead(this.answer.status ?? 200, { 'Content-Type': this.answer.contentType ?? 'application/json' });
-        res.end(this.answer.body);
+        const answer = this.answer;
+        const timer = setTimeout(() => {
+          this.timers.delete(timer);
+          if (res.destroyed) return;
+          res.writeHead(answer.status ?? 200, { 'Content-Type': answer.contentType ?? 'application/json' });
+          res.end(answer.body);
+        }, answer.delayMs ?? 0);
+        this.timers.add(timer);
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
@@ -54,7 +63,17 @@ export class RecordingGateway {
     return [...new URLSearchParams(this.lastRequest().body)];
   }
 
+  /** Resolves once the gateway has received `count` requests in all. */
+  async received(count: number, timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.requests.length < count) {
+      if (Date.now() > deadline) throw new Error(`the gateway received ${this.requests.length} of ${count} requests`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
   async stop(): Promise<void> {
+    for (const timer of this.timers) clearTimeout(timer);
     await new Promise<void>((resolve) => {
       this.server?.close(() => resolve());
       this.server?.closeAllConnections();
