@@ -1,0 +1,119 @@
+import { approvedAnswer } from '../../src/connector/answer';
+import { TransactionInProgress } from '../../src/errors';
+import { IdempotencyGate } from '../../src/store/idempotency';
+import { InstanceKeeper, thisInstance } from '../../src/store/instances';
+import type { NewClaim, Settlement, TransactionJournal } from '../../src/store/journal';
+import { openSqliteJournal } from '../../src/store/sqlite-journal';
+import { temporaryDataDir } from '../helpers/service';
+
+/** The gate on its own, over a real SQLite journal, with payments the test finishes by hand. */
+function claim(transactionId: string): NewClaim {
+  return {
+    connector: 'payconex',
+    account: '123456789012',
+    transactionId,
+    method: 'charge',
+    tender: 'card',
+    amount: '1.00',
+    currency: 'USD',
+    cardBrand: 'visa',
+    last4: '1111',
+    fingerprint: 'a'.repeat(64),
+    owner: 'me',
+  };
+}
+
+function settlement(id: string): Settlement {
+  return { status: 'approved', gatewayTransactionId: id, errorCode: null, errorMessage: null, gatewayMs: 1, answer: approvedAnswer('charge', id) };
+}
+
+/** A payment that ends when the test says so, counting how often it was started. */
+function controllablePayment() {
+  let finish!: (value: Settlement) => void;
+  const done = new Promise<Settlement>((resolve) => (finish = resolve));
+  const payment = { calls: 0, run: () => ((payment.calls += 1), done), finish };
+  return payment;
+}
+
+let journal: TransactionJournal;
+let gate: IdempotencyGate;
+const errors: unknown[] = [];
+
+function makeGate(options: { waitLimitMs?: number; maxWaiters?: number } = {}, over: TransactionJournal = journal) {
+  const keeper = new InstanceKeeper(over, { ...thisInstance(), id: 'me' }, (error) => errors.push(error));
+  return new IdempotencyGate(over, keeper, { waitLimitMs: options.waitLimitMs ?? 5_000, maxWaiters: options.maxWaiters ?? 10, pollMs: 20 }, (error) =>
+    errors.push(error),
+  );
+}
+
+beforeEach(() => {
+  journal = openSqliteJournal(temporaryDataDir());
+  gate = makeGate();
+});
+afterEach(async () => {
+  await journal.close();
+});
+
+test('when duplicates arrive while the first payment runs, then they join it and the payment runs once', async () => {
+  const payment = controllablePayment();
+  const arrivals: string[] = [];
+  const answers = [1, 2, 3].map(() => gate.once(claim('tx-join'), payment.run, (how) => arrivals.push(how)));
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  payment.finish(settlement('id-1'));
+  const bodies = (await Promise.all(answers)).map((answer) => answer.body);
+  expect(new Set(bodies)).toEqual(new Set([approvedAnswer('charge', 'id-1').body]));
+  expect(payment.calls).toBe(1);
+  expect(arrivals.sort()).toEqual(['first', 'joined', 'joined']);
+});
+
+test('when more requests wait than allowed, then the extra ones get TRANSACTION_IN_PROGRESS at once', async () => {
+  gate = makeGate({ maxWaiters: 2 });
+  const payment = controllablePayment();
+  const first = gate.once(claim('tx-bounded'), payment.run, () => undefined);
+  const waiting = [gate.once(claim('tx-bounded'), payment.run, () => undefined), gate.once(claim('tx-bounded'), payment.run, () => undefined)];
+  await expect(gate.once(claim('tx-bounded'), payment.run, () => undefined)).rejects.toThrow(TransactionInProgress);
+  payment.finish(settlement('id-2'));
+  await Promise.all([first, ...waiting]);
+  expect(payment.calls).toBe(1);
+});
+
+test('when the first payment outlasts the wait limit, then a duplicate gets TRANSACTION_IN_PROGRESS and the payment still settles', async () => {
+  gate = makeGate({ waitLimitMs: 100 });
+  const payment = controllablePayment();
+  const first = gate.once(claim('tx-slow'), payment.run, () => undefined);
+  await expect(gate.once(claim('tx-slow'), payment.run, () => undefined)).rejects.toThrow(
+    'A payment with this transaction_id is still in progress; retry with the same transaction_id',
+  );
+  payment.finish(settlement('id-3'));
+  await first;
+  expect(await journal.get(claim('tx-slow'))).toMatchObject({ status: 'approved', gatewayTransactionId: 'id-3' });
+});
+
+test('when another instance holds the claim, then the duplicate polls the journal and returns its answer', async () => {
+  await journal.registerInstance({ id: 'other', host: 'elsewhere', pid: 1, startedAt: Date.now(), heartbeatAt: Date.now() });
+  await journal.claim({ ...claim('tx-other'), owner: 'other' }, Date.now());
+  const payment = controllablePayment();
+  const waiting = gate.once(claim('tx-other'), payment.run, () => undefined);
+  setTimeout(() => void journal.settle(claim('tx-other'), settlement('id-4'), Date.now()), 100);
+  expect((await waiting).body).toBe(approvedAnswer('charge', 'id-4').body);
+  expect(payment.calls).toBe(0);
+});
+
+test('when the journal cannot take the claim, then JOURNAL_UNAVAILABLE and the payment never runs', async () => {
+  const broken = openSqliteJournal(temporaryDataDir());
+  await broken.close();
+  const payment = controllablePayment();
+  await expect(makeGate({}, broken).once(claim('tx-broken'), payment.run, () => undefined)).rejects.toThrow(
+    'The transaction journal is unavailable; the payment was not sent to the gateway',
+  );
+  expect(payment.calls).toBe(0);
+});
+
+test('when a record was orphaned by a crash, then its replay is OUTCOME_UNKNOWN for the method of the first request', async () => {
+  await journal.claim({ ...claim('tx-orphan'), owner: 'ghost' }, 1);
+  await journal.orphanPending(['me'], 2, 3);
+  const answer = await gate.once(claim('tx-orphan'), controllablePayment().run, () => undefined);
+  const record = await journal.get(claim('tx-orphan'));
+  expect(answer.httpStatus).toBe(200);
+  expect(JSON.parse(answer.body)).toEqual({ charge_id: null, error_code: 'OUTCOME_UNKNOWN', error_message: record!.errorMessage });
+});
