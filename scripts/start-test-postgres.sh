@@ -2,6 +2,8 @@
 # Installs (if needed) and starts Debian's PostgreSQL on loopback, creates the test role and
 # database, and prints the TEST_DATABASE_URL to use. Run as root (CI and the dev machines are).
 set -euo pipefail
+# Only the URL goes to stdout, so that `export TEST_DATABASE_URL=$(...)` captures nothing else.
+exec 3>&1 1>&2
 
 if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
   apt-get update -qq
@@ -32,4 +34,4 @@ if ! runuser -u postgres -- psql -tAc "SELECT 1 FROM pg_database WHERE datname =
   runuser -u postgres -- createdb -O paybridge paybridge_test
 fi
 
-echo "postgres://paybridge:paybridge@127.0.0.1:5432/paybridge_test"
+echo "postgres://paybridge:paybridge@127.0.0.1:5432/paybridge_test" >&3
