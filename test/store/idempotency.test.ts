@@ -2,30 +2,14 @@ import { approvedAnswer } from '../../src/connector/answer';
 import { TransactionInProgress } from '../../src/errors';
 import { IdempotencyGate } from '../../src/store/idempotency';
 import { InstanceKeeper, thisInstance } from '../../src/store/instances';
-import type { NewClaim, Settlement, TransactionJournal } from '../../src/store/journal';
+import type { Settlement, TransactionJournal } from '../../src/store/journal';
+import { approvedSettlement, claimFor } from '../helpers/journal-data';
 import { openSqliteJournal } from '../../src/store/sqlite-journal';
 import { temporaryDataDir } from '../helpers/service';
 
 /** The gate on its own, over a real SQLite journal, with payments the test finishes by hand. */
-function claim(transactionId: string): NewClaim {
-  return {
-    connector: 'payconex',
-    account: '123456789012',
-    transactionId,
-    method: 'charge',
-    tender: 'card',
-    amount: '1.00',
-    currency: 'USD',
-    cardBrand: 'visa',
-    last4: '1111',
-    fingerprint: 'a'.repeat(64),
-    owner: 'me',
-  };
-}
-
-function settlement(id: string): Settlement {
-  return { status: 'approved', gatewayTransactionId: id, errorCode: null, errorMessage: null, gatewayMs: 1, answer: approvedAnswer('charge', id) };
-}
+const claim = (transactionId: string) => claimFor(transactionId, { owner: 'me' });
+const settlement = approvedSettlement;
 
 /** A payment that ends when the test says so, counting how often it was started. */
 function controllablePayment() {

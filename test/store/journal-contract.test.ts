@@ -1,7 +1,7 @@
-import type { WireAnswer } from '../../src/connector/answer';
 import { openPostgresJournal } from '../../src/store/postgres-journal';
 import { openSqliteJournal } from '../../src/store/sqlite-journal';
-import type { NewClaim, Settlement, TransactionJournal } from '../../src/store/journal';
+import type { TransactionJournal } from '../../src/store/journal';
+import { approvedSettlement, claimFor } from '../helpers/journal-data';
 import { describeWithPostgres, freshPostgresUrl } from '../helpers/postgres';
 import { temporaryDataDir } from '../helpers/service';
 
@@ -9,25 +9,8 @@ import { temporaryDataDir } from '../helpers/service';
  * One suite, both journals: whatever the service relies on from a journal is
  * checked here against SQLite and PostgreSQL alike.
  */
-function claimFor(transactionId: string, overrides: Partial<NewClaim> = {}): NewClaim {
-  return {
-    connector: 'payconex',
-    account: '123456789012',
-    transactionId,
-    method: 'charge',
-    tender: 'card',
-    amount: '10.00',
-    currency: 'USD',
-    cardBrand: 'visa',
-    last4: '1111',
-    fingerprint: 'f'.repeat(64),
-    owner: 'instance-a',
-    ...overrides,
-  };
-}
-
-const answer: WireAnswer = { httpStatus: 200, body: '{"charge_id":"000000000042","error_code":null,"error_message":null}' };
-const approved: Settlement = { status: 'approved', gatewayTransactionId: '000000000042', errorCode: null, errorMessage: null, gatewayMs: 87, answer };
+const approved = approvedSettlement('000000000042');
+const answer = approved.answer;
 
 function journalContract(open: () => Promise<{ journal: TransactionJournal; second: () => Promise<TransactionJournal> }>) {
   let journal: TransactionJournal;
