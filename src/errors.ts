@@ -21,6 +21,18 @@ export class MalformedBody extends BridgeError {
   readonly httpStatus = 400;
 }
 
+/** The body nests too deep or has too many keys. */
+export class BodyTooComplex extends BridgeError {
+  readonly code = 'BODY_TOO_COMPLEX';
+  readonly httpStatus = 400;
+}
+
+/** The body has a `__proto__`, `constructor` or `prototype` key somewhere. */
+export class ForbiddenKey extends BridgeError {
+  readonly code = 'FORBIDDEN_KEY';
+  readonly httpStatus = 400;
+}
+
 export class Unauthorized extends BridgeError {
   readonly code = 'UNAUTHORIZED';
   readonly httpStatus = 401;
@@ -66,6 +78,16 @@ export abstract class PaymentFailure extends BridgeError {
 /** A field is missing or malformed, or a mapped field the gateway requires came out empty. */
 export class InvalidRequest extends PaymentFailure {
   readonly code = 'INVALID_REQUEST';
+}
+
+/** A field (transaction_id, description, a parameter name or value) is longer than its limit. */
+export class FieldTooLong extends PaymentFailure {
+  readonly code = 'FIELD_TOO_LONG';
+}
+
+/** `parameters` has more keys than the limit. */
+export class TooManyParameters extends PaymentFailure {
+  readonly code = 'TOO_MANY_PARAMETERS';
 }
 
 /** The connector's mapping does not offer this method or tender (e.g. ACH on a card-only gateway). */

@@ -1,9 +1,9 @@
 import { createAjv } from '../ajv';
-import { InvalidRequest } from '../errors';
+import { FieldTooLong, InvalidRequest, TooManyParameters } from '../errors';
 import { Secret, secret, lastDigits, bankAccountVisibleDigits } from '../redaction/secret';
 import { canonicalAmount, isBelowMaximum, isZeroAmount } from './amount';
 import { cardBrand, type CardBrand } from './card-brand';
-import { connectorRequestSchema } from './schema';
+import { connectorRequestSchema, REQUEST_LIMITS } from './schema';
 import type { ErrorObject } from 'ajv';
 
 export type PaymentMethod = 'charge' | 'tokenize';
@@ -57,17 +57,23 @@ export function parsePaymentRequest(body: Record<string, unknown>, methodFromPat
   // Copy only the contract's keys: unknown ones are ignored, and the copy is what ajv coerces.
   const input: Record<string, unknown> = {};
   for (const field of FIELDS) {
-    if (Object.hasOwn(body, field) && body[field] !== undefined) input[field] = body[field];
+    const value = body[field];
+    // The check needs the clear value; it lives in this local copy only until the Secrets are built.
+    if (Object.hasOwn(body, field) && value !== undefined) input[field] = value instanceof Secret ? value.reveal() : value;
   }
   if (input.method === undefined && methodFromPath) input.method = methodFromPath;
 
-  if (!validate(input)) throw new InvalidRequest(`Invalid request: ${describeProblems(validate.errors ?? [])}`);
+  if (!validate(input)) throw problemsFound(validate.errors ?? []);
   const fields = input as Record<string, string | null | undefined> & {
     description?: string | object | null;
     parameters?: Record<string, string | number | boolean | null> | null;
   };
 
   const method = fields.method as PaymentMethod;
+  const description = descriptionText(fields.description);
+  if (description !== undefined && description.length > REQUEST_LIMITS.descriptionChars) {
+    throw new FieldTooLong(`description is longer than ${REQUEST_LIMITS.descriptionChars} characters`);
+  }
   const problems: string[] = [];
   const tender = chooseTender(fields, problems);
   const { amount, currency } = checkAmount(method, fields, problems);
@@ -81,7 +87,7 @@ export function parsePaymentRequest(body: Record<string, unknown>, methodFromPat
     bank: tender === 'ach' ? bankDetails(fields) : undefined,
     amount,
     currency,
-    description: descriptionText(fields.description),
+    description,
     parameters: flatParameters(fields.parameters),
   };
 }
@@ -144,14 +150,26 @@ function descriptionText(description: string | object | null | undefined): strin
   return typeof description === 'string' ? description : JSON.stringify(description);
 }
 
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
-
 function flatParameters(parameters: Record<string, string | number | boolean | null> | null | undefined) {
   const flat: Record<string, string> = {};
   for (const [key, value] of Object.entries(parameters ?? {})) {
-    if (value !== null && !FORBIDDEN_KEYS.has(key)) flat[key] = String(value);
+    if (value !== null) flat[key] = String(value);
   }
   return flat;
+}
+
+/** A limit broken gets its own code; otherwise INVALID_REQUEST with one sentence per field. */
+function problemsFound(errors: ErrorObject[]): Error {
+  const tooMany = errors.find((error) => error.keyword === 'maxProperties');
+  if (tooMany) return new TooManyParameters(`parameters has more than ${REQUEST_LIMITS.parameters} keys`);
+  const tooLong = errors.find((error) => error.keyword === 'maxLength');
+  if (tooLong) {
+    const [field, key] = tooLong.instancePath.split('/').slice(1);
+    const limit = (tooLong.params as { limit: number }).limit;
+    const what = tooLong.propertyName !== undefined ? 'a parameters name' : field === 'parameters' && key !== undefined ? parameterName(key) : field;
+    return new FieldTooLong(`${what} is longer than ${limit} characters`);
+  }
+  return new InvalidRequest(`Invalid request: ${describeProblems(errors)}`);
 }
 
 /** One sentence per offending field, from the schema's own wording; never the value. */

@@ -4,6 +4,19 @@
  * description that is an object), strict on the formats the gateway depends on.
  * Each `description` is the rule in words: it becomes the error message.
  */
+/** Limits on what a request may carry; each has its own error code (README). */
+export const REQUEST_LIMITS = {
+  /** Nesting of objects and arrays in the body. */
+  maxDepth: 5,
+  /** Keys in the whole body, nested ones included. */
+  maxKeys: 200,
+  transactionIdChars: 255,
+  descriptionChars: 1000,
+  parameters: 50,
+  parameterNameChars: 64,
+  parameterValueChars: 500,
+} as const;
+
 export const connectorRequestSchema = {
   $id: 'connector-request',
   type: 'object',
@@ -12,7 +25,7 @@ export const connectorRequestSchema = {
     transaction_id: {
       type: 'string',
       minLength: 1,
-      maxLength: 255,
+      maxLength: REQUEST_LIMITS.transactionIdChars,
       pattern: '\\S',
       description: 'must be a non-empty string',
     },
@@ -41,11 +54,18 @@ export const connectorRequestSchema = {
       pattern: '^[A-Za-z]{3}$',
       description: 'must be a 3-letter ISO 4217 code',
     },
-    description: { type: ['string', 'object', 'null'], description: 'must be a string, an object or null' },
+    description: {
+      type: ['string', 'object', 'null'],
+      maxLength: REQUEST_LIMITS.descriptionChars,
+      description: 'must be a string, an object or null',
+    },
     parameters: {
       type: ['object', 'null'],
+      maxProperties: REQUEST_LIMITS.parameters,
+      propertyNames: { maxLength: REQUEST_LIMITS.parameterNameChars },
       additionalProperties: {
         type: ['string', 'number', 'boolean', 'null'],
+        maxLength: REQUEST_LIMITS.parameterValueChars,
         description: 'must be a string, number, boolean or null (parameters is a flat object)',
       },
       description: 'must be a flat object',

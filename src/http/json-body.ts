@@ -1,7 +1,12 @@
-import { MalformedBody } from '../errors';
+import { REQUEST_LIMITS, SENSITIVE_REQUEST_FIELDS } from '../connector/schema';
+import { BodyTooComplex, ForbiddenKey, MalformedBody } from '../errors';
+import { secret } from '../redaction/secret';
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /**
- * The body as a JSON object, whatever Content-Type said (Twilio has sent none).
+ * The body as a JSON object, whatever Content-Type said (Twilio has sent none),
+ * checked for shape limits and with its card and bank fields already `Secret`s.
  * JSON.parse's own message quotes the text around the error, which may be card
  * digits, so it is never passed on.
  */
@@ -17,5 +22,33 @@ export function parseJsonObject(text: unknown): Record<string, unknown> {
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new MalformedBody('The body must be a JSON object');
   }
-  return parsed as Record<string, unknown>;
+  checkShape(parsed);
+  return protectSensitiveFields(parsed as Record<string, unknown>);
+}
+
+/** Depth and key-count limits, and no key that could reach an object's prototype. */
+function checkShape(root: object): void {
+  let keys = 0;
+  const visit = (node: unknown, depth: number): void => {
+    if (node === null || typeof node !== 'object') return;
+    if (depth > REQUEST_LIMITS.maxDepth) {
+      throw new BodyTooComplex(`The body nests deeper than ${REQUEST_LIMITS.maxDepth} levels`);
+    }
+    for (const [key, value] of Object.entries(node)) {
+      if (FORBIDDEN_KEYS.has(key)) throw new ForbiddenKey(`The body has a forbidden key "${key}"`);
+      keys += 1;
+      if (keys > REQUEST_LIMITS.maxKeys) throw new BodyTooComplex(`The body has more than ${REQUEST_LIMITS.maxKeys} keys`);
+      visit(value, depth + 1);
+    }
+  };
+  visit(root, 1);
+}
+
+/** From here on, card and bank numbers print as masks wherever they end up. */
+function protectSensitiveFields(body: Record<string, unknown>): Record<string, unknown> {
+  for (const field of SENSITIVE_REQUEST_FIELDS) {
+    const value = body[field];
+    if (typeof value === 'string') body[field] = field === 'cardnumber' ? secret.cardNumber(value) : secret.hidden(value);
+  }
+  return body;
 }

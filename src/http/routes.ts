@@ -30,6 +30,7 @@ export function connectorRoutes(catalog: ConnectorCatalog, deps: PaymentDependen
       context.connector = connector.name;
 
       const body = parseJsonObject(req.body);
+      req.body = undefined; // the raw text holds clear card data; only the protected object travels on
       if (typeof body.method === 'string' && (body.method === 'charge' || body.method === 'tokenize')) context.payMethod = body.method;
       const credentials = readCredentials(req, connector);
       sendAnswer(res, await takePayment(deps, { connector, credentials, body, methodFromPath }, context));
