@@ -15,7 +15,8 @@ export interface GatewayHttpAnswer {
 
 /**
  * Reads a gateway answer. `secrets` are the request's sensitive values: any that
- * the gateway quotes back in its error text is masked before it goes further.
+ * the gateway quotes back in its texts (messages, answer parameters) is masked
+ * before it goes further. Ids and codes are passed on as given.
  */
 export type AnswerReader = (method: PaymentMethod, answer: GatewayHttpAnswer, secrets: readonly Secret[]) => GatewayVerdict;
 
@@ -53,13 +54,13 @@ export function compileAnswerReader(response: MappingDocument['response']): Answ
     if (success[method](answer)) {
       const value = id(answer);
       if (!isScalar(value)) throw new GatewayBadResponse('The gateway reported success without a transaction id');
-      return { approved: true, id: clean(String(value), secrets), parameters };
+      return { approved: true, id: String(value), parameters };
     }
     const code = errorCode(answer);
     const message = errorMessage(answer);
     const text = isScalar(message) ? clean(String(message), secrets) : 'The gateway refused the transaction';
     if (!isScalar(code)) throw new GatewayRejected(text);
-    return { approved: false, errorCode: clean(String(code), secrets), errorMessage: text, parameters };
+    return { approved: false, errorCode: String(code).slice(0, MAX_TEXT), errorMessage: text, parameters };
   };
 }
 

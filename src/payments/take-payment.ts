@@ -15,9 +15,12 @@ import type { RequestContext } from '../http/request-context';
 import { describeUnexpected, type Logger } from '../logging/logger';
 import type { Connector } from '../mapping/connectors';
 import { requestValues, type Credentials } from '../mapping/values';
-import type { Secret } from '../redaction/secret';
+import { Secret, scrubSecrets } from '../redaction/secret';
 import type { IdempotencyGate } from '../store/idempotency';
 import type { NewClaim, Settlement } from '../store/journal';
+
+/** How much of a gateway answer a debug line shows. */
+const DEBUG_BODY_CHARS = 2000;
 
 export interface PaymentDependencies {
   gateway: GatewayClient;
@@ -65,13 +68,29 @@ async function chargeOnce(deps: PaymentDependencies, input: PaymentInput, paymen
   let gatewayMs: number | null = null;
   try {
     const request = connector.translator.buildRequest(requestValues(payment, credentials), payment.method, payment.tender);
+    // Sensitive fields (the mapping's list) are Secrets here: this line shows their masks.
+    deps.logger.debug('gateway request', {
+      request_id: context.requestId,
+      connector: connector.name,
+      url: connector.endpoint,
+      encoding: request.encoding,
+      fields: Object.fromEntries(request.fields),
+    });
     const started = performance.now();
     sent = true;
     const answer = await deps.gateway.send(connector.endpoint, request).finally(() => {
       gatewayMs = Math.round(performance.now() - started);
       context.gatewayMs = gatewayMs;
     });
-    const verdict = connector.translator.readAnswer(payment.method, answer, secretsOf(payment, credentials));
+    const secrets = secretsOf(payment, credentials);
+    // Gateways echo some of what they got (PayConex: card_expiration): mask every sensitive field sent.
+    const sentSecrets = request.fields.map(([, value]) => value).filter((value): value is Secret => value instanceof Secret);
+    deps.logger.debug('gateway answer', {
+      request_id: context.requestId,
+      status: answer.status,
+      body: scrubSecrets(answer.body.slice(0, DEBUG_BODY_CHARS), [...secrets, ...sentSecrets]),
+    });
+    const verdict = connector.translator.readAnswer(payment.method, answer, secrets);
     if (verdict.approved) {
       context.outcome = 'approved';
       return {
