@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { createAjv, describeAjvError } from './ajv';
 import { ConfigError } from './errors';
@@ -22,6 +23,10 @@ export interface Config {
   retentionDays: number;
   /** Bearer token for the /transactions endpoints; they are off (404) without it. */
   adminToken?: string;
+  /** Gateway accounts (Basic usernames) that may use this deployment; all when absent. */
+  allowedAccounts?: ReadonlySet<string>;
+  /** Express `trust proxy`: which proxies may set X-Forwarded-For (for per-address limits). */
+  trustProxy: boolean | number | string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -66,6 +71,17 @@ export const configSchema = {
       minLength: 16,
       description: 'Bearer token that enables GET /transactions (at least 16 characters).',
     },
+    ALLOWED_ACCOUNTS: {
+      type: 'string',
+      pattern: '^[^,\\s]+(\\s*,\\s*[^,\\s]+)*$',
+      description: 'Comma-separated gateway accounts (Basic usernames) allowed to use this deployment.',
+    },
+    TRUST_PROXY: {
+      type: 'string',
+      pattern: '^(true|false|[0-9]+|[0-9a-fA-F.:/, ]+|loopback|linklocal|uniquelocal)$',
+      default: 'false',
+      description: 'Express trust proxy: true, false, a hop count, or addresses/subnets of your proxies.',
+    },
   },
   patternProperties: {
     [`^${GATEWAY_URL_PREFIX}[A-Z0-9_]+$`]: { type: 'string', format: 'uri', pattern: '^https?://' },
@@ -105,10 +121,34 @@ export function loadConfig(env: Env): Config {
     databaseUrl: values.DATABASE_URL as string | undefined,
     retentionDays: values.RETENTION_DAYS as number,
     adminToken: values.ADMIN_TOKEN as string | undefined,
+    allowedAccounts: values.ALLOWED_ACCOUNTS === undefined ? undefined : new Set(String(values.ALLOWED_ACCOUNTS).split(/\s*,\s*/)),
+    trustProxy: trustProxySetting(values.TRUST_PROXY as string),
   };
 }
 
 /** The connector `authorize-net` is overridden by GATEWAY_URL_AUTHORIZE_NET. */
 export function gatewayUrlVariable(name: string): string {
   return GATEWAY_URL_PREFIX + name.toUpperCase().replace(/-/g, '_');
+}
+
+function trustProxySetting(value: string): boolean | number | string {
+  if (value === 'true' || value === 'false') return value === 'true';
+  return /^[0-9]+$/.test(value) ? Number(value) : value;
+}
+
+/**
+ * A secret setting: the variable itself, or the file named by <NAME>_FILE (Docker
+ * and Kubernetes secrets). Undefined when neither is set. The value is never part
+ * of an error message.
+ */
+export function readSecretSetting(env: Env, name: string): string | undefined {
+  const direct = env[name];
+  if (direct !== undefined && direct !== '') return direct;
+  const file = env[`${name}_FILE`];
+  if (file === undefined || file === '') return undefined;
+  try {
+    return fs.readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  } catch {
+    throw new ConfigError(`Invalid configuration: ${name}_FILE names a file that cannot be read`);
+  }
 }

@@ -44,6 +44,12 @@ export class InvalidQuery extends BridgeError {
   readonly httpStatus = 400;
 }
 
+/** Too many failed authentications from one address (and account) in the window. */
+export class TooManyAuthFailures extends BridgeError {
+  readonly code = 'TOO_MANY_AUTH_FAILURES';
+  readonly httpStatus = 429;
+}
+
 export class NotFound extends BridgeError {
   readonly code = 'NOT_FOUND';
   readonly httpStatus = 404;

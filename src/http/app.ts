@@ -14,16 +14,17 @@ export function createApp(
   catalog: ConnectorCatalog,
   deps: PaymentDependencies,
   journal: TransactionJournal,
-  config: Pick<Config, 'adminToken'>,
+  config: Pick<Config, 'adminToken' | 'allowedAccounts' | 'trustProxy'>,
   logger: Logger,
 ): Express {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('query parser', false);
+  app.set('trust proxy', config.trustProxy);
 
   app.use(requestLog(logger));
-  app.use(connectorRoutes(catalog, deps));
+  app.use(connectorRoutes(catalog, deps, { allowedAccounts: config.allowedAccounts }));
   if (config.adminToken) app.use(transactionsRoutes(journal, config.adminToken));
   app.use(() => {
     throw new NotFound('No such path; POST / or /connectors/{name}');

@@ -5,6 +5,7 @@ import { MethodNotAllowed } from '../errors';
 import type { ConnectorCatalog } from '../mapping/connectors';
 import { takePayment, type PaymentDependencies } from '../payments/take-payment';
 import { sendAnswer } from './answer-error';
+import { authFailureThrottle } from './auth-throttle';
 import { readCredentials } from './credentials';
 import { parseJsonObject } from './json-body';
 import { contextOf } from './request-context';
@@ -17,8 +18,13 @@ const readBodyAsText = express.text({ type: () => true, limit: '16kb' });
  * POST /connectors/{name}[/charge|/tokenize] serve a named one. The legacy
  * suffixes set `method` when the body has none.
  */
-export function connectorRoutes(catalog: ConnectorCatalog, deps: PaymentDependencies): Router {
+export function connectorRoutes(
+  catalog: ConnectorCatalog,
+  deps: PaymentDependencies,
+  options: { allowedAccounts?: ReadonlySet<string> },
+): Router {
   const router = Router();
+  const throttle = authFailureThrottle();
 
   const pay =
     (route: string, methodFromPath?: PaymentMethod): RequestHandler =>
@@ -32,7 +38,7 @@ export function connectorRoutes(catalog: ConnectorCatalog, deps: PaymentDependen
       const body = parseJsonObject(req.body);
       req.body = undefined; // the raw text holds clear card data; only the protected object travels on
       if (typeof body.method === 'string' && (body.method === 'charge' || body.method === 'tokenize')) context.payMethod = body.method;
-      const credentials = readCredentials(req, connector);
+      const credentials = readCredentials(req, connector, options.allowedAccounts);
       sendAnswer(res, await takePayment(deps, { connector, credentials, body, methodFromPath }, context));
     };
 
@@ -46,10 +52,10 @@ export function connectorRoutes(catalog: ConnectorCatalog, deps: PaymentDependen
     ['/charge', 'charge'],
     ['/tokenize', 'tokenize'],
   ] as const) {
-    router.route(path || '/').post(readBodyAsText, pay(path || '/', method)).all(onlyPost);
+    router.route(path || '/').post(throttle, readBodyAsText, pay(path || '/', method)).all(onlyPost);
     router
       .route(`/connectors/:name${path}`)
-      .post(readBodyAsText, pay(`/connectors/:name${path}`, method))
+      .post(throttle, readBodyAsText, pay(`/connectors/:name${path}`, method))
       .all(onlyPost);
   }
   return router;

@@ -2,7 +2,9 @@ import type { PaymentMethod, Tender } from '../connector/payment-request';
 import { canonicalAmount, toMinorUnits } from '../connector/amount';
 import { InvalidRequest, MappingError } from '../errors';
 import { Secret, reveal, secret, type MaybeSecret } from '../redaction/secret';
+import { readSecretSetting } from '../config';
 import { compileAnswerReader, type AnswerReader } from './answer';
+import { compileCredentialCheck } from './credentials';
 import { isSensitiveSource, type RequestValues } from './values';
 import type { FieldRule, MappingSource, PartRule, ValueFormat } from './types';
 
@@ -53,8 +55,8 @@ export function compileMapping(source: MappingSource, env: Record<string, string
   }
 
   const readEnv = (variable: string, at: Array<string | number>): Secret => {
-    const value = env[variable];
-    if (value === undefined || value === '') fail(at, `environment variable ${variable} is not set`);
+    const value = readSecretSetting(env, variable);
+    if (value === undefined) fail(at, `environment variable ${variable} (or ${variable}_FILE) is not set`);
     return secret.hidden(value as string);
   };
 
@@ -92,10 +94,7 @@ export function compileMapping(source: MappingSource, env: Record<string, string
   const isAllowed = allow === '*' ? () => true : (key: string) => allow.includes(key);
 
   const supports = document.supports;
-  const usernameRule = document.credentials?.username;
-  const passwordRule = document.credentials?.password;
-  const usernamePattern = usernameRule ? new RegExp(usernameRule.pattern) : undefined;
-  const passwordPattern = passwordRule ? new RegExp(passwordRule.pattern) : undefined;
+  const credentials = compileCredentialCheck(document, env, fail);
   const headers = { ...(document.request.headers ?? {}) };
   const method = document.request.method ?? 'POST';
   const encoding = document.request.encoding;
@@ -104,17 +103,8 @@ export function compileMapping(source: MappingSource, env: Record<string, string
     name: document.name,
     title: document.title ?? document.name,
     supports: (payMethod, tender) => (supports[payMethod] ?? []).includes(tender),
-    acceptsCredentials: (username, password) =>
-      username.length > 0 &&
-      password.length > 0 &&
-      (usernamePattern?.test(username) ?? true) &&
-      (passwordPattern?.test(password) ?? true),
-    credentialsHint: [
-      usernameRule?.description && `the username is ${usernameRule.description}`,
-      passwordRule?.description && `the password is ${passwordRule.description}`,
-    ]
-      .filter(Boolean)
-      .join('; '),
+    acceptsCredentials: credentials.accepts,
+    credentialsHint: credentials.hint,
 
     buildRequest(values, payMethod, tender) {
       const out: Array<[string, MaybeSecret]> = [];

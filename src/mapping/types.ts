@@ -6,7 +6,7 @@ export interface MappingDocument {
   name: string;
   title?: string;
   endpoints: Partial<Record<GatewayEnvironment, string>>;
-  credentials?: { username?: CredentialRule; password?: CredentialRule };
+  credentials?: { mode?: 'passthrough' | 'configured'; username?: CredentialRule; password?: CredentialRule };
   supports: Partial<Record<PaymentMethod, Tender[]>>;
   request: {
     method?: 'POST' | 'PUT';

@@ -85,7 +85,7 @@ describe('loading mapping files', () => {
     const document = minimalMapping({
       request: { encoding: 'form', fields: { login: { from: 'env.TESTGW_LOGIN' } }, sensitive: ['login'] },
     });
-    expect(loadError({ 'testgw.yaml': document })).toMatch(/at request\.fields\.login\.from: environment variable TESTGW_LOGIN is not set/);
+    expect(loadError({ 'testgw.yaml': document })).toMatch(/at request\.fields\.login\.from: environment variable TESTGW_LOGIN \(or TESTGW_LOGIN_FILE\) is not set/);
   });
 
   test('when two files carry the same name, then the folder is refused', () => {

@@ -1,0 +1,44 @@
+import type { RequestHandler } from 'express';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { TooManyAuthFailures } from '../errors';
+import { basicCredentials } from './credentials';
+
+/** Failed authentications (401 answers) are counted over this window. */
+export const AUTH_FAILURE_WINDOW_SECONDS = 15 * 60;
+/** Per address and gateway account: guessing one account's key. */
+export const AUTH_FAILURES_PER_ACCOUNT = 10;
+/** Per address, whatever the account: trying many accounts. */
+export const AUTH_FAILURES_PER_ADDRESS = 100;
+
+/**
+ * Repeated failed authentication from one address is refused for the rest of the
+ * window with 429 TOO_MANY_AUTH_FAILURES. Only 401 answers count, and only once
+ * they are sent: concurrent good requests are never slowed, nor is a connector that
+ * authenticates correctly while another one fails from the same Twilio address.
+ */
+export function authFailureThrottle(): RequestHandler {
+  const perAddress = new RateLimiterMemory({ points: AUTH_FAILURES_PER_ADDRESS, duration: AUTH_FAILURE_WINDOW_SECONDS });
+  const perAccount = new RateLimiterMemory({ points: AUTH_FAILURES_PER_ACCOUNT, duration: AUTH_FAILURE_WINDOW_SECONDS });
+
+  return async (req, res, next) => {
+    const address = req.ip ?? 'unknown';
+    const account = `${address}|${basicCredentials(req).username}`;
+    const [byAddress, byAccount] = await Promise.all([perAddress.get(address), perAccount.get(account)]);
+    const exhausted = [
+      [byAddress, AUTH_FAILURES_PER_ADDRESS],
+      [byAccount, AUTH_FAILURES_PER_ACCOUNT],
+    ] as const;
+    for (const [state, limit] of exhausted) {
+      if (state && state.consumedPoints >= limit) {
+        res.setHeader('Retry-After', String(Math.ceil(state.msBeforeNext / 1000)));
+        throw new TooManyAuthFailures('Too many failed authentications from this address; try again later');
+      }
+    }
+    res.on('finish', () => {
+      if (res.statusCode !== 401) return;
+      perAddress.penalty(address).catch(() => undefined);
+      perAccount.penalty(account).catch(() => undefined);
+    });
+    next();
+  };
+}

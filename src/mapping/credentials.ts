@@ -1,0 +1,59 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { readSecretSetting } from '../config';
+import type { MappingDocument } from './types';
+
+export interface CredentialCheck {
+  /** True when the Basic auth credentials may use this connector. */
+  accepts(username: string, password: string): boolean;
+  /** A sentence on what the credentials must look like, for the 401 answer. */
+  hint: string;
+}
+
+/** `payconex` -> CONNECTOR_PAYCONEX; `authorize-net` -> CONNECTOR_AUTHORIZE_NET. */
+export function connectorVariablePrefix(name: string): string {
+  return `CONNECTOR_${name.toUpperCase().replace(/-/g, '_')}`;
+}
+
+/**
+ * passthrough: the Basic credentials are the gateway's own (PayConex), checked only
+ * for shape. configured: they must equal the ones configured for this connector,
+ * compared in constant time; the gateway's own secret then comes from env.* sources.
+ */
+export function compileCredentialCheck(
+  document: MappingDocument,
+  env: Record<string, string | undefined>,
+  fail: (at: Array<string | number>, message: string) => never,
+): CredentialCheck {
+  const rules = document.credentials ?? {};
+  if (rules.mode === 'configured') {
+    const prefix = connectorVariablePrefix(document.name);
+    const username = readSecretSetting(env, `${prefix}_USERNAME`);
+    const password = readSecretSetting(env, `${prefix}_PASSWORD`);
+    if (!username || !password) {
+      fail(['credentials', 'mode'], `configured credentials need ${prefix}_USERNAME and ${prefix}_PASSWORD (or ${prefix}_USERNAME_FILE and ${prefix}_PASSWORD_FILE)`);
+    }
+    const expected = digest(`${username}\u0000${password}`);
+    return {
+      accepts: (givenUsername, givenPassword) => timingSafeEqual(digest(`${givenUsername}\u0000${givenPassword}`), expected),
+      hint: '',
+    };
+  }
+
+  const usernamePattern = rules.username ? new RegExp(rules.username.pattern) : undefined;
+  const passwordPattern = rules.password ? new RegExp(rules.password.pattern) : undefined;
+  return {
+    accepts: (username, password) =>
+      username.length > 0 && password.length > 0 && (usernamePattern?.test(username) ?? true) && (passwordPattern?.test(password) ?? true),
+    hint: [
+      rules.username?.description && `the username is ${rules.username.description}`,
+      rules.password?.description && `the password is ${rules.password.description}`,
+    ]
+      .filter(Boolean)
+      .join('; '),
+  };
+}
+
+/** Hashing first gives equal lengths, which timingSafeEqual needs, whatever was sent. */
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
