@@ -95,3 +95,16 @@ describe('the service process', () => {
     expect(await exited).toBe(0);
   });
 });
+
+describe('outbound safety at start-up', () => {
+  test('when a production endpoint is plain http on another host, then start-up is refused', async () => {
+    await expect(startService({ GATEWAY_ENV: 'production', GATEWAY_URL_PAYCONEX: 'http://gateway.example/api/qsapi/3.8' })).rejects.toThrow(
+      /payconex .* would send card data over plain HTTP to gateway\.example with GATEWAY_ENV=production; use https:\/\//,
+    );
+  });
+
+  test('when a certification endpoint is plain http on loopback, then it is allowed (a local test gateway)', async () => {
+    const service = await startService({ GATEWAY_ENV: 'certification', GATEWAY_URL_PAYCONEX: 'http://127.0.0.1:9/api/qsapi/3.8' });
+    await service.stop();
+  });
+});

@@ -65,6 +65,7 @@ export function connectorCatalog(config: Config, compiled: CompiledMappings, san
         `${source.locate(['endpoints'])}: at endpoints: no endpoint for GATEWAY_ENV=${config.gatewayEnv}; add endpoints.${config.gatewayEnv} or set ${gatewayUrlVariable(translator.name)}`,
       );
     }
+    refuseInsecureEndpoint(config, connector, source.file);
     connectors.set(translator.name, connector);
   });
 
@@ -76,4 +77,18 @@ export function connectorCatalog(config: Config, compiled: CompiledMappings, san
     },
     list: () => [...connectors.values()],
   };
+}
+
+/**
+ * Card data travels only over TLS, except to the embedded sandbox and, in sandbox
+ * mode or on loopback, to a local test gateway.
+ */
+function refuseInsecureEndpoint(config: Config, connector: Connector, file: string): void {
+  const url = new URL(connector.endpoint);
+  if (url.protocol === 'https:') return;
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname) || url.hostname.startsWith('127.');
+  if (config.gatewayEnv === 'sandbox' || loopback) return;
+  throw new ConfigError(
+    `Invalid configuration: ${connector.name} (${file}) would send card data over plain HTTP to ${url.host} with GATEWAY_ENV=${config.gatewayEnv}; use https://`,
+  );
 }

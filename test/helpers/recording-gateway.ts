@@ -14,6 +14,7 @@ export interface ScriptedAnswer {
   body: string;
   /** Wait this long before answering: a slow gateway. */
   delayMs?: number;
+  headers?: Record<string, string>;
 }
 
 /**
@@ -37,7 +38,7 @@ export class RecordingGateway {
         const timer = setTimeout(() => {
           this.timers.delete(timer);
           if (res.destroyed) return;
-          res.writeHead(answer.status ?? 200, { 'Content-Type': answer.contentType ?? 'application/json' });
+          res.writeHead(answer.status ?? 200, { 'Content-Type': answer.contentType ?? 'application/json', ...answer.headers });
           res.end(answer.body);
         }, answer.delayMs ?? 0);
         this.timers.add(timer);
