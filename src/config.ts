@@ -27,6 +27,12 @@ export interface Config {
   allowedAccounts?: ReadonlySet<string>;
   /** Express `trust proxy`: which proxies may set X-Forwarded-For (for per-address limits). */
   trustProxy: boolean | number | string;
+  bodyLimitBytes: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  /** How long a stop waits for requests in flight before cutting connections. */
+  shutdownTimeoutMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -76,6 +82,28 @@ export const configSchema = {
       pattern: '^[^,\\s]+(\\s*,\\s*[^,\\s]+)*$',
       description: 'Comma-separated gateway accounts (Basic usernames) allowed to use this deployment.',
     },
+    BODY_LIMIT_BYTES: { type: 'integer', minimum: 1024, maximum: 1048576, default: 16384, description: 'Largest request body accepted.' },
+    HEADERS_TIMEOUT_MS: {
+      type: 'integer',
+      minimum: 500,
+      maximum: 120000,
+      default: 10000,
+      description: 'Time a client has to send its request headers (slow-loris connections are cut after it).',
+    },
+    REQUEST_TIMEOUT_MS: {
+      type: 'integer',
+      minimum: 500,
+      maximum: 300000,
+      default: 30000,
+      description: 'Time a client has to send its whole request.',
+    },
+    KEEP_ALIVE_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 600000, default: 5000, description: 'Idle keep-alive connections close after it.' },
+    SHUTDOWN_TIMEOUT_MS: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 600000,
+      description: 'How long SIGTERM waits for requests in flight (default: GATEWAY_TIMEOUT_MS + 5000).',
+    },
     TRUST_PROXY: {
       type: 'string',
       pattern: '^(true|false|[0-9]+|[0-9a-fA-F.:/, ]+|loopback|linklocal|uniquelocal)$',
@@ -123,6 +151,11 @@ export function loadConfig(env: Env): Config {
     adminToken: values.ADMIN_TOKEN as string | undefined,
     allowedAccounts: values.ALLOWED_ACCOUNTS === undefined ? undefined : new Set(String(values.ALLOWED_ACCOUNTS).split(/\s*,\s*/)),
     trustProxy: trustProxySetting(values.TRUST_PROXY as string),
+    bodyLimitBytes: values.BODY_LIMIT_BYTES as number,
+    headersTimeoutMs: values.HEADERS_TIMEOUT_MS as number,
+    requestTimeoutMs: values.REQUEST_TIMEOUT_MS as number,
+    keepAliveTimeoutMs: values.KEEP_ALIVE_TIMEOUT_MS as number,
+    shutdownTimeoutMs: (values.SHUTDOWN_TIMEOUT_MS as number | undefined) ?? (values.GATEWAY_TIMEOUT_MS as number) + 5000,
   };
 }
 

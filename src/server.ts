@@ -62,10 +62,12 @@ export async function start(options: StartOptions = {}): Promise<RunningService>
   const gateway = createGatewayClient({ timeoutMs: config.gatewayTimeoutMs });
   const app = createApp(catalog, { gateway, gate, instanceId: keeper.me.id, logger }, journal, config, logger);
 
-  const server = http.createServer(app);
-  // Twilio sends one small body: a client that takes longer than this is not Twilio.
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
+  // Twilio sends one small body at once: a client that trickles it is cut (slow loris).
+  const server = http.createServer(
+    { headersTimeout: config.headersTimeoutMs, requestTimeout: config.requestTimeoutMs, connectionsCheckingInterval: 1000 },
+    app,
+  );
+  server.keepAliveTimeout = config.keepAliveTimeoutMs;
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -112,10 +114,12 @@ export async function start(options: StartOptions = {}): Promise<RunningService>
     sandboxUrl: sandbox?.url,
     stop() {
       stopping ??= (async () => {
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeIdleConnections();
-        });
+        // Stop accepting; answer what was accepted, for as long as a gateway call may take.
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const deadline = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
+        await closed;
+        clearTimeout(deadline);
         // Gateway calls whose client went away still run: record their outcome before closing.
         await gate.drain();
         gateway.close();

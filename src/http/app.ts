@@ -14,7 +14,7 @@ export function createApp(
   catalog: ConnectorCatalog,
   deps: PaymentDependencies,
   journal: TransactionJournal,
-  config: Pick<Config, 'adminToken' | 'allowedAccounts' | 'trustProxy'>,
+  config: Pick<Config, 'adminToken' | 'allowedAccounts' | 'trustProxy' | 'bodyLimitBytes'>,
   logger: Logger,
 ): Express {
   const app = express();
@@ -24,7 +24,7 @@ export function createApp(
   app.set('trust proxy', config.trustProxy);
 
   app.use(requestLog(logger));
-  app.use(connectorRoutes(catalog, deps, { allowedAccounts: config.allowedAccounts }));
+  app.use(connectorRoutes(catalog, deps, { allowedAccounts: config.allowedAccounts, bodyLimitBytes: config.bodyLimitBytes }));
   if (config.adminToken) app.use(transactionsRoutes(journal, config.adminToken));
   app.use(() => {
     throw new NotFound('No such path; POST / or /connectors/{name}');

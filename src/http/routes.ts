@@ -10,8 +10,6 @@ import { readCredentials } from './credentials';
 import { parseJsonObject } from './json-body';
 import { contextOf } from './request-context';
 
-/** Every Content-Type is read as text, then parsed as JSON: Twilio has sent none. */
-const readBodyAsText = express.text({ type: () => true, limit: '16kb' });
 
 /**
  * POST /, /charge, /tokenize serve the default connector;
@@ -21,9 +19,11 @@ const readBodyAsText = express.text({ type: () => true, limit: '16kb' });
 export function connectorRoutes(
   catalog: ConnectorCatalog,
   deps: PaymentDependencies,
-  options: { allowedAccounts?: ReadonlySet<string> },
+  options: { allowedAccounts?: ReadonlySet<string>; bodyLimitBytes: number },
 ): Router {
   const router = Router();
+  // Every Content-Type is read as text, then parsed as JSON: Twilio has sent none.
+  const readBodyAsText = express.text({ type: () => true, limit: options.bodyLimitBytes });
   const throttle = authFailureThrottle();
 
   const pay =
