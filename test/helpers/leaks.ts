@@ -12,8 +12,9 @@ function forbiddenForms(): Array<[string, RegExp]> {
     forms.push([`${name} in base64`, new RegExp(escape(Buffer.from(value).toString('base64').replace(/=+$/, '')))]);
     forms.push([`${name} URL-encoded`, new RegExp(escape(encodeURIComponent(value)))]);
   }
-  // A CVV is short: look for it as a number of its own, not inside a longer one.
-  forms.push(['cvv', new RegExp(`(?<![0-9])${CVV}(?![0-9])`)]);
+  // A CVV is short: look for it as a value of its own ("9731", =9731&), not inside a longer
+  // number or a request id's hex groups (3f2a-9731-...), where it turns up by chance.
+  forms.push(['cvv', new RegExp(`(?<![0-9A-Za-z-])${CVV}(?![0-9A-Za-z-])`)]);
   forms.push(['Authorization header', new RegExp(escape(basicAuth().slice('Basic '.length)))]);
   forms.push(['Authorization header (declined account)', new RegExp(escape(basicAuth('12345678901', ACCESS_KEY).slice('Basic '.length)))]);
   return forms;
