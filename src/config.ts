@@ -38,6 +38,8 @@ export interface Config {
 type Env = Record<string, string | undefined>;
 
 const GATEWAY_URL_PREFIX = 'GATEWAY_URL_';
+/** Settings that may come from a file (<NAME>_FILE), as Docker and Kubernetes secrets do. */
+const SECRET_SETTINGS = ['ADMIN_TOKEN', 'DATABASE_URL'] as const;
 
 /** The environment the service reads, as a JSON Schema: the single description of every setting. */
 export const configSchema = {
@@ -124,6 +126,10 @@ export function loadConfig(env: Env): Config {
   for (const [key, value] of Object.entries(env)) {
     if (value === undefined || value === '') continue;
     if (key in configSchema.properties || key.startsWith(GATEWAY_URL_PREFIX)) relevant[key] = value;
+  }
+  for (const name of SECRET_SETTINGS) {
+    const value = readSecretSetting(env, name);
+    if (value !== undefined) relevant[name] = value;
   }
   if (!validateEnv(relevant)) {
     const problems = (validateEnv.errors ?? []).map((e) => describeAjvError(e).replace(/^\(root\)\.?/, ''));

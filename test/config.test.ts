@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { loadConfig } from '../src/config';
 import { ConfigError } from '../src/errors';
 
@@ -44,5 +47,22 @@ describe('configuration', () => {
   ])('when %o is set, then start-up stops naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+});
+
+describe('secret settings from files', () => {
+  test('when ADMIN_TOKEN_FILE and DATABASE_URL_FILE name files, then their contents are the settings', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cfg-'));
+    fs.writeFileSync(`${dir}/token`, 'token-from-a-file-0123456789\n');
+    fs.writeFileSync(`${dir}/db`, 'postgres://u:p@127.0.0.1/db');
+    const config = loadConfig({ ADMIN_TOKEN_FILE: `${dir}/token`, DATABASE_URL_FILE: `${dir}/db` });
+    expect(config.adminToken).toBe('token-from-a-file-0123456789');
+    expect(config.databaseUrl).toBe('postgres://u:p@127.0.0.1/db');
+  });
+
+  test('when a *_FILE cannot be read, then start-up stops naming the variable only', () => {
+    expect(() => loadConfig({ ADMIN_TOKEN_FILE: '/nonexistent/token' })).toThrow(
+      new ConfigError('Invalid configuration: ADMIN_TOKEN_FILE names a file that cannot be read'),
+    );
   });
 });
