@@ -17,8 +17,9 @@ test('when the README lists configuration, then every variable the service reads
 
 test('when the README lists error codes, then every code the service can answer is there', () => {
   // Abstract classes (PaymentFailure) have no code of their own and drop out.
-  const codes = Object.values(errors)
-    .filter((value): value is new (message: string) => errors.BridgeError => typeof value === 'function' && value.prototype instanceof errors.BridgeError)
+  type ErrorType = new (message: string) => errors.BridgeError;
+  const codes = (Object.values(errors) as unknown[])
+    .filter((value): value is ErrorType => typeof value === 'function' && value.prototype instanceof errors.BridgeError)
     .map((type) => new type('probe').code)
     .filter((code): code is string => code !== undefined);
   expect(codes.length).toBeGreaterThan(20);
