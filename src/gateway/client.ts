@@ -43,7 +43,7 @@ export function createGatewayClient(options: { timeoutMs: number }): GatewayClie
         const response = await client.request<string>({
           url,
           method: request.method,
-          headers: { ...request.headers, 'Content-Type': contentType, Accept: 'application/json, */*' },
+          headers: { ...revealHeaders(request.headers), 'Content-Type': contentType, Accept: 'application/json, */*' },
           data: body,
           // The whole exchange has one deadline, however the time is spent.
           signal: AbortSignal.timeout(options.timeoutMs),
@@ -78,6 +78,10 @@ export function encodeGatewayRequest(request: GatewayRequest): { contentType: st
     node[path[path.length - 1]!] = reveal(value);
   }
   return { contentType: 'application/json', body: JSON.stringify(root) };
+}
+
+function revealHeaders(headers: GatewayRequest['headers']): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, reveal(value)]));
 }
 
 /** axios errors carry the request, card data included: only a new error of ours leaves here. */

@@ -1,7 +1,7 @@
 import type { PaymentMethod } from '../connector/payment-request';
 import { GatewayBadResponse, GatewayHttpError, GatewayRejected, Unauthorized } from '../errors';
 import { scrubSecrets, type Secret } from '../redaction/secret';
-import type { Condition, MappingDocument, Paths } from './types';
+import type { Condition, Join, MappingDocument, Paths } from './types';
 
 /** What the gateway said, already in the connector's terms. */
 export type GatewayVerdict =
@@ -31,7 +31,7 @@ export function compileAnswerReader(response: MappingDocument['response']): Answ
   const parse = response.encoding === 'json' ? parseJsonAnswer : parseFormAnswer;
   const success = compileSuccess(response.success);
   const unauthorized = response.unauthorized ? compileCondition(response.unauthorized) : () => false;
-  const id = compileFirstOf(response.id);
+  const id = compilePerMethod(response.id);
   const errorCode = compileFirstOf(response.error_code);
   const errorMessage = compileFirstOf(response.error_message);
   const answerParameters = Object.entries(response.parameters ?? {}).map(
@@ -39,6 +39,7 @@ export function compileAnswerReader(response: MappingDocument['response']): Answ
   );
 
   return (method, http, secrets) => {
+    if (http.status === 401 || http.status === 403) throw new Unauthorized('The gateway refused the credentials');
     if (http.status < 200 || http.status > 299) {
       throw new GatewayHttpError(`The gateway answered HTTP ${http.status}`);
     }
@@ -52,7 +53,7 @@ export function compileAnswerReader(response: MappingDocument['response']): Answ
     }
 
     if (success[method](answer)) {
-      const value = id(answer);
+      const value = id[method](answer);
       if (!isScalar(value)) throw new GatewayBadResponse('The gateway reported success without a transaction id');
       return { approved: true, id: String(value), parameters };
     }
@@ -128,14 +129,31 @@ export function compileCondition(condition: Condition): Test {
   };
 }
 
+function compilePerMethod(paths: MappingDocument['response']['id']): Record<PaymentMethod, Getter> {
+  if (typeof paths === 'object' && !Array.isArray(paths) && 'charge' in paths) {
+    return { charge: compileFirstOf(paths.charge), tokenize: compileFirstOf(paths.tokenize) };
+  }
+  const getter = compileFirstOf(paths as Paths);
+  return { charge: getter, tokenize: getter };
+}
+
 function compileFirstOf(paths: Paths): Getter {
-  const getters = ([] as string[]).concat(paths).map(compilePath);
+  const getters = ([] as Array<string | Join>).concat(paths).map((path) => (typeof path === 'string' ? compilePath(path) : compileJoin(path)));
   return (answer) => {
     for (const get of getters) {
       const value = get(answer);
       if (value !== undefined && value !== null && value !== '') return value;
     }
     return undefined;
+  };
+}
+
+/** Joined values, e.g. `profileid/acctid`; nothing when one of them is missing. */
+function compileJoin({ join, separator = '/' }: Join): Getter {
+  const getters = join.map(compilePath);
+  return (answer) => {
+    const values = getters.map((get) => get(answer));
+    return values.every(isScalar) ? values.map(String).join(separator) : undefined;
   };
 }
 

@@ -12,7 +12,8 @@ import type { FieldRule, MappingSource, PartRule, ValueFormat } from './types';
 export interface GatewayRequest {
   method: 'POST' | 'PUT';
   encoding: 'form' | 'json';
-  headers: Record<string, string>;
+  /** Header values built from credentials are Secrets, like sensitive fields. */
+  headers: Record<string, MaybeSecret>;
   fields: Array<[name: string, value: MaybeSecret]>;
 }
 
@@ -95,7 +96,11 @@ export function compileMapping(source: MappingSource, env: Record<string, string
 
   const supports = document.supports;
   const credentials = compileCredentialCheck(document, env, fail);
-  const headers = { ...(document.request.headers ?? {}) };
+  const headers = Object.entries(document.request.headers ?? {}).map(([name, value]) => {
+    if (typeof value === 'string') return [name, () => value] as const;
+    const [username, password] = value.basic.map((from, index) => compilePart({ from }, ['request', 'headers', name, 'basic', index], readEnv));
+    return [name, (values: RequestValues) => basicAuthorization(username!(values), password!(values))] as const;
+  });
   const method = document.request.method ?? 'POST';
   const encoding = document.request.encoding;
 
@@ -130,7 +135,13 @@ export function compileMapping(source: MappingSource, env: Record<string, string
           else out.push([name, value]);
         }
       }
-      return { method, encoding, headers, fields: out };
+      const headerValues: Record<string, MaybeSecret> = {};
+      for (const [name, build] of headers) {
+        const value = build(values);
+        if (value === undefined) throw new InvalidRequest(`Invalid request: ${document.name} needs the ${name} header, whose credentials are empty`);
+        headerValues[name] = value;
+      }
+      return { method, encoding, headers: headerValues, fields: out };
     },
 
     readAnswer: compileAnswerReader(document.response),
@@ -199,13 +210,13 @@ function compilePart(part: PartRule, at: Array<string | number>, readEnv: (varia
     const from = part.from!;
     read = (values) => values.get(from);
   }
-  const { last, pad } = part;
-  if (last === undefined && pad === undefined) return read;
+  const { first, last, pad } = part;
+  if (first === undefined && last === undefined && pad === undefined) return read;
   return (values) => {
     const value = read(values);
     if (value === undefined) return undefined;
     return transform(value, (text) => {
-      const kept = last === undefined ? text : text.slice(-last);
+      const kept = last !== undefined ? text.slice(-last) : first !== undefined ? text.slice(0, first) : text;
       return pad === undefined ? kept : kept.padStart(pad, '0');
     });
   };
@@ -242,4 +253,10 @@ function hideValue(read: ValueOf): ValueOf {
     const value = read(values);
     return value === undefined || value instanceof Secret ? value : secret.hidden(value);
   };
+}
+
+/** `Authorization: Basic base64(username:password)`, held as a Secret. */
+function basicAuthorization(username: Value, password: Value): Secret | undefined {
+  if (username === undefined || password === undefined || username.length === 0 || password.length === 0) return undefined;
+  return secret.hidden(`Basic ${Buffer.from(`${reveal(username)}:${reveal(password)}`).toString('base64')}`);
 }

@@ -11,7 +11,7 @@ export interface MappingDocument {
   request: {
     method?: 'POST' | 'PUT';
     encoding: 'form' | 'json';
-    headers?: Record<string, string>;
+    headers?: Record<string, string | { basic: [string, string] }>;
     fields: Record<string, FieldRule | FieldRule[]>;
     parameters?: { allow: '*' | string[]; override?: string[] };
     sensitive?: string[];
@@ -20,7 +20,7 @@ export interface MappingDocument {
     encoding: 'json' | 'form';
     success: Condition | Record<PaymentMethod, Condition>;
     unauthorized?: Condition;
-    id: Paths;
+    id: Paths | Record<PaymentMethod, Paths>;
     error_code: Paths;
     error_message: Paths;
     parameters?: Record<string, string>;
@@ -39,6 +39,7 @@ export interface PartRule {
   const?: string;
   pad?: number;
   last?: number;
+  first?: number;
 }
 
 export interface FieldRule extends PartRule {
@@ -50,7 +51,12 @@ export interface FieldRule extends PartRule {
   optional?: boolean;
 }
 
-export type Paths = string | string[];
+export interface Join {
+  join: string[];
+  separator?: string;
+}
+
+export type Paths = string | Join | Array<string | Join>;
 
 export type Condition =
   | { path: string; equals: string | number | boolean | null }

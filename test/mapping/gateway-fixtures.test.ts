@@ -15,7 +15,9 @@ interface FixtureCase {
   name: string;
   path?: string;
   twilio: Record<string, unknown>;
-  gateway_request?: 'none' | { method?: string; content_type?: string; form?: Record<string, string>; json?: unknown };
+  gateway_request?:
+    | 'none'
+    | { method?: string; content_type?: string; headers?: Record<string, string>; form?: Record<string, string>; json?: unknown };
   gateway_answer?: { status?: number; content_type?: string; body?: unknown; raw?: string };
   connector_answer: { status?: number; body: Record<string, unknown> };
 }
@@ -23,6 +25,8 @@ interface FixtureCase {
 interface FixtureFile {
   connector: string;
   endpoint_path: string;
+  /** The HTTP method every case expects, unless a case says otherwise (default POST). */
+  method?: string;
   credentials: { username: string; password: string };
   cases: FixtureCase[];
 }
@@ -73,9 +77,11 @@ describe.each(files)('gateway fixtures %s', (file) => {
     expect(gateway.requests.length).toBe(before + 1);
     const sent = gateway.lastRequest();
     expect(sent.path).toBe(fixture.endpoint_path);
-    expect(sent.method).toBe(expected?.method ?? 'POST');
+    expect(sent.method).toBe(expected?.method ?? fixture.method ?? 'POST');
     if (expected?.content_type) expect(sent.headers['content-type']).toBe(expected.content_type);
     if (expected?.form) expect(gateway.lastForm()).toEqual(Object.entries(expected.form));
-    if (expected?.json !== undefined) expect(JSON.parse(sent.body)).toEqual(expected.json);
+    for (const [name, value] of Object.entries(expected?.headers ?? {})) expect(sent.headers[name.toLowerCase()]).toBe(value);
+    // Key order is compared too: some gateways (Authorize.Net) validate JSON against an XML schema.
+    if (expected?.json !== undefined) expect(sent.body).toBe(JSON.stringify(expected.json));
   });
 });
