@@ -91,7 +91,7 @@ function describeSchemaErrors(errors: ErrorObject[], locate: MappingSource['loca
 
   const first = chosen[0]!;
   const segments = first.instancePath.split('/').slice(1).map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
-  const detail = [...new Set(chosen.map(messageOf))].join('; ');
+  const detail = [...new Set(chosen.filter((error) => error.instancePath === first.instancePath).map(messageOf))].join('; ');
   return `${locate(segments)}: at ${readablePath(first.instancePath)}: ${detail}`;
 }
 

@@ -1,0 +1,58 @@
+import path from 'node:path';
+import { Command } from 'commander';
+import { MappingError, StartupError } from '../errors';
+import { compileMapping } from '../mapping/compile';
+import { featureTable } from '../mapping/features';
+import { loadMappingFile, loadMappingFolder } from '../mapping/load';
+import type { MappingSource } from '../mapping/types';
+
+/**
+ * `npm run mappings:check [file...]` validates mapping files against the schema and
+ * compiles them, printing each problem with its file, line and path.
+ * `npm run mappings:table` prints the README's feature table.
+ */
+const DEFAULT_FOLDER = path.resolve(__dirname, '..', '..', 'mappings');
+
+// Checking a file must not need the deployment's secrets: every env.* source gets a stand-in.
+const standInEnvironment = new Proxy({} as Record<string, string>, { get: () => 'stand-in' });
+
+function sourcesOf(files: string[]): MappingSource[] {
+  return files.length === 0 ? loadMappingFolder(process.env.MAPPINGS_DIR ?? DEFAULT_FOLDER) : files.map((file) => loadMappingFile(path.resolve(file)));
+}
+
+const program = new Command('mappings').description('Check mapping files, or print their feature table.');
+
+program
+  .command('check')
+  .argument('[files...]', 'mapping files (default: every file in MAPPINGS_DIR or mappings/)')
+  .description('Validate and compile mapping files; exit 1 on the first broken one of each')
+  .action((files: string[]) => {
+    const targets = files.length === 0 ? [undefined] : files;
+    let failures = 0;
+    for (const target of targets) {
+      try {
+        for (const source of sourcesOf(target === undefined ? [] : [target])) {
+          compileMapping(source, standInEnvironment);
+          process.stdout.write(`ok    ${source.file}\n`);
+        }
+      } catch (error) {
+        if (!(error instanceof MappingError || error instanceof StartupError)) throw error;
+        failures += 1;
+        process.stdout.write(`error ${error.message}\n`);
+      }
+    }
+    process.exitCode = failures > 0 ? 1 : 0;
+  });
+
+program
+  .command('table')
+  .argument('[files...]', 'mapping files (default: every file in MAPPINGS_DIR or mappings/)')
+  .description('Print the feature table (Markdown) generated from the mapping files')
+  .action((files: string[]) => {
+    process.stdout.write(`${featureTable(sourcesOf(files))}\n`);
+  });
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  process.stderr.write(`mappings: ${error instanceof Error ? error.message : 'failed'}\n`);
+  process.exit(1);
+});
