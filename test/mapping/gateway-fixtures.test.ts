@@ -1,87 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import request from 'supertest';
 import { parse } from 'yaml';
-import { gatewayUrlVariable } from '../../src/config';
-import { RecordingGateway } from '../helpers/recording-gateway';
-import { startService, type TestService } from '../helpers/service';
+import { describeFixtureFile, type FixtureFile } from '../helpers/fixture-runner';
 
-/**
- * One fixture file per gateway mapping (test/fixtures/gateways/<connector>.yaml),
- * every case run through the real HTTP path against a recording gateway that
- * checks the exact request and replays the recorded answer.
- */
-interface FixtureCase {
-  name: string;
-  path?: string;
-  twilio: Record<string, unknown>;
-  gateway_request?:
-    | 'none'
-    | { method?: string; content_type?: string; headers?: Record<string, string>; form?: Record<string, string>; json?: unknown };
-  gateway_answer?: { status?: number; content_type?: string; body?: unknown; raw?: string };
-  connector_answer: { status?: number; body: Record<string, unknown> };
-}
-
-interface FixtureFile {
-  connector: string;
-  endpoint_path: string;
-  /** The HTTP method every case expects, unless a case says otherwise (default POST). */
-  method?: string;
-  credentials: { username: string; password: string };
-  cases: FixtureCase[];
-}
-
+/** One fixture file per gateway mapping (test/fixtures/gateways/<connector>.yaml), one shared runner. */
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'gateways');
-const files = fs.readdirSync(FIXTURES).filter((file) => file.endsWith('.yaml'));
 
-describe.each(files)('gateway fixtures %s', (file) => {
-  const fixture = parse(fs.readFileSync(path.join(FIXTURES, file), 'utf8')) as FixtureFile;
-  const gateway = new RecordingGateway();
-  let service: TestService;
-
-  beforeAll(async () => {
-    await gateway.start();
-    service = await startService({ [gatewayUrlVariable(fixture.connector)]: gateway.url + fixture.endpoint_path });
-  });
-  afterAll(async () => {
-    await service?.stop();
-    await gateway.stop();
-  });
-
-  test.each(fixture.cases.map((c) => [c.name, c] as const))('%s', async (_name, fixtureCase) => {
-    const answer = fixtureCase.gateway_answer ?? { body: {} };
-    gateway.willAnswer({
-      status: answer.status,
-      contentType: answer.content_type,
-      body: answer.raw ?? JSON.stringify(answer.body),
-    });
-    const before = gateway.requests.length;
-
-    const response = await request(service.url)
-      .post(fixtureCase.path ?? `/connectors/${fixture.connector}`)
-      .auth(fixture.credentials.username, fixture.credentials.password)
-      .send(fixtureCase.twilio);
-
-    expect({ status: response.status, body: response.body }).toEqual({
-      status: fixtureCase.connector_answer.status ?? 200,
-      body: fixtureCase.connector_answer.body,
-    });
-    // The key order of the answer is part of the contract's look.
-    expect(Object.keys(response.body)).toEqual(Object.keys(fixtureCase.connector_answer.body));
-
-    const expected = fixtureCase.gateway_request;
-    if (expected === 'none') {
-      expect(gateway.requests.length).toBe(before);
-      return;
-    }
-    expect(gateway.requests.length).toBe(before + 1);
-    const sent = gateway.lastRequest();
-    expect(sent.path).toBe(fixture.endpoint_path);
-    expect(sent.method).toBe(expected?.method ?? fixture.method ?? 'POST');
-    if (expected?.content_type) expect(sent.headers['content-type']).toBe(expected.content_type);
-    if (expected?.form) expect(gateway.lastForm()).toEqual(Object.entries(expected.form));
-    for (const [name, value] of Object.entries(expected?.headers ?? {})) expect(sent.headers[name.toLowerCase()]).toBe(value);
-    // Key order is compared too: some gateways (Authorize.Net) validate JSON against an XML schema.
-    if (expected?.json !== undefined) expect(sent.body).toBe(JSON.stringify(expected.json));
-  });
-});
+for (const file of fs.readdirSync(FIXTURES).filter((name) => name.endsWith('.yaml'))) {
+  describeFixtureFile(`gateway fixtures ${file}`, parse(fs.readFileSync(path.join(FIXTURES, file), 'utf8')) as FixtureFile);
+}

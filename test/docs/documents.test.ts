@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { configSchema } from '../src/config';
-import { REQUEST_LIMITS } from '../src/connector/schema';
-import * as errors from '../src/errors';
-import { AUTH_FAILURES_PER_ACCOUNT, AUTH_FAILURES_PER_ADDRESS, AUTH_FAILURE_WINDOW_SECONDS } from '../src/http/auth-throttle';
-import { REPO_ROOT } from './helpers/service';
+import { configSchema } from '../../src/config';
+import { REQUEST_LIMITS } from '../../src/connector/schema';
+import * as errors from '../../src/errors';
+import { AUTH_FAILURES_PER_ACCOUNT, AUTH_FAILURES_PER_ADDRESS, AUTH_FAILURE_WINDOW_SECONDS } from '../../src/http/auth-throttle';
+import { REPO_ROOT } from '../helpers/service';
 
 /** The documents promise what the code does: these checks fail when one changes without the other. */
 const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { REPO_ROOT, startService, type TestService } from './helpers/service';
+import { REPO_ROOT, startService, type TestService } from '../helpers/service';
 
 /** The README's curl examples, run as written against a fresh service: the front door stays true. */
 const run = promisify(execFile);
