@@ -33,13 +33,15 @@ export interface Config {
   keepAliveTimeoutMs: number;
   /** How long a stop waits for requests in flight before cutting connections. */
   shutdownTimeoutMs: number;
+  /** Bearer token /metrics requires, when set. */
+  metricsToken?: string;
 }
 
 type Env = Record<string, string | undefined>;
 
 const GATEWAY_URL_PREFIX = 'GATEWAY_URL_';
 /** Settings that may come from a file (<NAME>_FILE), as Docker and Kubernetes secrets do. */
-const SECRET_SETTINGS = ['ADMIN_TOKEN', 'DATABASE_URL'] as const;
+const SECRET_SETTINGS = ['ADMIN_TOKEN', 'DATABASE_URL', 'METRICS_TOKEN'] as const;
 
 /** The environment the service reads, as a JSON Schema: the single description of every setting. */
 export const configSchema = {
@@ -106,6 +108,7 @@ export const configSchema = {
       maximum: 600000,
       description: 'How long SIGTERM waits for requests in flight (default: GATEWAY_TIMEOUT_MS + 5000).',
     },
+    METRICS_TOKEN: { type: 'string', minLength: 16, description: 'Bearer token /metrics requires, when set (at least 16 characters).' },
     TRUST_PROXY: {
       type: 'string',
       pattern: '^(true|false|[0-9]+|[0-9a-fA-F.:/, ]+|loopback|linklocal|uniquelocal)$',
@@ -162,6 +165,7 @@ export function loadConfig(env: Env): Config {
     requestTimeoutMs: values.REQUEST_TIMEOUT_MS as number,
     keepAliveTimeoutMs: values.KEEP_ALIVE_TIMEOUT_MS as number,
     shutdownTimeoutMs: (values.SHUTDOWN_TIMEOUT_MS as number | undefined) ?? (values.GATEWAY_TIMEOUT_MS as number) + 5000,
+    metricsToken: values.METRICS_TOKEN as string | undefined,
   };
 }
 

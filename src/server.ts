@@ -1,8 +1,10 @@
 import http from 'node:http';
+import type { Express } from 'express';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, type Config } from './config';
 import { createGatewayClient } from './gateway/client';
 import { createApp } from './http/app';
+import { createMetrics } from './observability/metrics';
 import { createLogger, describeUnexpected, type Logger } from './logging/logger';
 import { compileMappings, connectorCatalog } from './mapping/connectors';
 import { startSandboxGateway, type SandboxGateway } from './sandbox/server';
@@ -12,6 +14,8 @@ import { openJournal } from './store/open-journal';
 import { JournalPruner } from './store/pruner';
 
 export interface RunningService {
+  /** The Express application (for tests that inspect its routes). */
+  app: Express;
   /** Base URL of the connector endpoint, e.g. http://127.0.0.1:8080 */
   url: string;
   port: number;
@@ -60,7 +64,15 @@ export async function start(options: StartOptions = {}): Promise<RunningService>
   const sandbox: SandboxGateway | undefined = mappings.needsEmbeddedSandbox ? await startSandboxGateway() : undefined;
   const catalog = connectorCatalog(config, mappings, sandbox?.url);
   const gateway = createGatewayClient({ timeoutMs: config.gatewayTimeoutMs });
-  const app = createApp(catalog, { gateway, gate, instanceId: keeper.me.id, logger }, journal, config, logger);
+  const app = createApp({
+    catalog,
+    payments: { gateway, gate, instanceId: keeper.me.id, logger },
+    journal,
+    metrics: createMetrics(),
+    sandboxUrl: sandbox?.url,
+    config,
+    logger,
+  });
 
   // Twilio sends one small body at once: a client that trickles it is cut (slow loris).
   const server = http.createServer(
@@ -108,6 +120,7 @@ export async function start(options: StartOptions = {}): Promise<RunningService>
 
   let stopping: Promise<void> | undefined;
   return {
+    app,
     url: `http://${host}:${port}`,
     port,
     config,

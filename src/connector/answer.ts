@@ -15,6 +15,21 @@ export type ConnectorAnswer = {
 
 export type IdKey = 'charge_id' | 'token_id';
 
+/** The answer as a JSON Schema, for the OpenAPI document (and the tests that read it). */
+export function connectorAnswerSchema(idKey: IdKey) {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: [idKey, 'error_code', 'error_message'],
+    properties: {
+      [idKey]: { type: ['string', 'null'], description: idKey === 'charge_id' ? 'The gateway transaction id; null on failure' : 'The token; null on failure' },
+      error_code: { type: ['string', 'null'], description: "null on success; the gateway's code or a service code (README)" },
+      error_message: { type: ['string', 'null'] },
+      parameters: { type: 'object', additionalProperties: { type: 'string' }, description: 'Handed to the <Pay> action as PayConnector_<key>' },
+    },
+  } as const;
+}
+
 /** An answer as it goes on the wire, and as the journal keeps it for replays, byte for byte. */
 export interface WireAnswer {
   httpStatus: number;

@@ -26,9 +26,9 @@ export function answerErrors(logger: Logger): ErrorRequestHandler {
     }
     context.outcome = failure instanceof PaymentFailure ? 'error' : 'rejected';
     context.errorCode = failure.code;
-    if (context.route?.startsWith('/transactions')) {
-      // The reconciliation API is not a connector: no charge_id, and a Bearer challenge.
-      if (failure instanceof Unauthorized) res.setHeader('WWW-Authenticate', 'Bearer realm="transactions"');
+    if (context.route?.startsWith('/transactions') || context.route === '/metrics') {
+      // These are not connector endpoints: no charge_id, and a Bearer challenge.
+      if (failure instanceof Unauthorized) res.setHeader('WWW-Authenticate', `Bearer realm="${context.route.slice(1).split('/')[0]}"`);
       res.status(failure.httpStatus).json({ error_code: failure.code, error_message: failure.message });
       return;
     }

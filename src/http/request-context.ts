@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { PaymentMethod, Tender } from '../connector/payment-request';
 import type { Arrival } from '../store/idempotency';
+import type { JournalStatus } from '../store/journal';
 
 /** What one request's log line says. Filled in as the request travels; never holds card data. */
 export interface RequestContext {
@@ -22,6 +23,8 @@ export interface RequestContext {
   gatewayMs?: number;
   /** First request for its transaction_id, joined to a running one, or replayed from the journal. */
   arrival?: Arrival;
+  /** How the journal recorded the payment this request made (first arrivals only). */
+  journalStatus?: JournalStatus;
 }
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;

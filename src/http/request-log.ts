@@ -1,13 +1,16 @@
 import type { RequestHandler } from 'express';
 import type { Logger } from '../logging/logger';
+import type { Metrics } from '../observability/metrics';
 import { contextOf, startContext } from './request-context';
 
-/** One structured line per request, written when the answer has gone out. */
-export function requestLog(logger: Logger): RequestHandler {
+/** One structured line per request, and its metrics, when the answer has gone out. */
+export function requestLog(logger: Logger, metrics: Metrics): RequestHandler {
   return (req, res, next) => {
     const context = startContext(req, res);
+    metrics.requestStarted();
     res.on('close', () => {
       const line = contextOf(res);
+      metrics.requestFinished(line, res.statusCode);
       logger.info(line.connector ? 'payment' : 'request', {
         request_id: line.requestId,
         http_method: req.method,

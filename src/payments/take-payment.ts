@@ -54,7 +54,11 @@ export async function takePayment(deps: PaymentDependencies, input: PaymentInput
   const claim = claimFor(connector, credentials, payment, deps.instanceId);
   return deps.gate.once(
     claim,
-    () => chargeOnce(deps, input, payment, context),
+    async () => {
+      const settlement = await chargeOnce(deps, input, payment, context);
+      context.journalStatus = settlement.status;
+      return settlement;
+    },
     (arrival) => {
       context.arrival = arrival;
     },

@@ -53,6 +53,9 @@ export async function startSandboxGateway(options: { host?: string; port?: numbe
         res.json(answer());
     }
   });
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
   app.use((_req, res) => {
     res.status(404).json({ error: true, error_code: 404, error_message: 'Not found' });
   });

@@ -100,6 +100,8 @@ export interface TransactionJournal {
   instances(): Promise<InstanceRecord[]>;
   removeInstances(ids: string[]): Promise<void>;
 
+  /** Resolves when the database answers a trivial query (readiness). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 

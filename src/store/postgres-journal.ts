@@ -90,6 +90,9 @@ export async function openPostgresJournal(connectionString: string): Promise<Tra
     async removeInstances(ids) {
       await pool.query('DELETE FROM instances WHERE id = ANY($1::text[])', [ids]);
     },
+    async ping() {
+      await pool.query('SELECT 1');
+    },
     async close() {
       await pool.end();
     },

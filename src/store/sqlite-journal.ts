@@ -97,6 +97,9 @@ export function openSqliteJournal(dataDir: string): TransactionJournal {
       const remove = db.prepare('DELETE FROM instances WHERE id = ?');
       db.transaction(() => ids.forEach((id) => remove.run(id)))();
     },
+    async ping() {
+      db.prepare('SELECT 1').get();
+    },
     async close() {
       db.close();
     },

@@ -1,0 +1,59 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RequestContext } from '../http/request-context';
+
+/**
+ * Prometheus metrics. Labels carry only names the service chose (connector names
+ * from mapping files, method, tender, outcome): never a card, account or
+ * transaction value.
+ */
+export interface Metrics {
+  registry: Registry;
+  requestStarted(): void;
+  requestFinished(context: RequestContext, httpStatus: number): void;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'paybridge_' });
+
+  const requests = new Counter({
+    name: 'paybridge_payment_requests_total',
+    help: 'Payment requests answered, by connector, method, tender and outcome',
+    labelNames: ['connector', 'method', 'tender', 'outcome'] as const,
+    registers: [registry],
+  });
+  const gatewayLatency = new Histogram({
+    name: 'paybridge_gateway_duration_seconds',
+    help: 'Time of one gateway call, by connector',
+    labelNames: ['connector'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 40],
+    registers: [registry],
+  });
+  const inFlight = new Gauge({ name: 'paybridge_requests_in_flight', help: 'Requests being handled', registers: [registry] });
+  const replays = new Counter({
+    name: 'paybridge_idempotent_replays_total',
+    help: 'Requests answered with the first outcome of their transaction_id (joined or replayed), by connector',
+    labelNames: ['connector'] as const,
+    registers: [registry],
+  });
+  const unknown = new Counter({
+    name: 'paybridge_unknown_outcomes_total',
+    help: 'Payments whose outcome could not be known (to reconcile), by connector',
+    labelNames: ['connector'] as const,
+    registers: [registry],
+  });
+
+  return {
+    registry,
+    requestStarted: () => inFlight.inc(),
+    requestFinished(context, httpStatus) {
+      inFlight.dec();
+      if (!context.connector) return;
+      const connector = context.connector;
+      requests.inc({ connector, method: context.payMethod ?? 'none', tender: context.tender ?? 'none', outcome: context.outcome ?? (httpStatus < 400 ? 'replayed' : 'error') });
+      if (context.gatewayMs !== undefined) gatewayLatency.observe({ connector }, context.gatewayMs / 1000);
+      if (context.arrival === 'joined' || context.arrival === 'replayed') replays.inc({ connector });
+      if (context.journalStatus === 'unknown') unknown.inc({ connector });
+    },
+  };
+}

@@ -1,0 +1,106 @@
+import express from 'express';
+import request from 'supertest';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { Express } from 'express';
+import { createLogger } from '../../src/logging/logger';
+import { createMetrics } from '../../src/observability/metrics';
+import { operationsRoutes } from '../../src/http/operations-routes';
+import { requestLog } from '../../src/http/request-log';
+import { openSqliteJournal } from '../../src/store/sqlite-journal';
+import { startService, temporaryDataDir, type TestService } from '../helpers/service';
+import { ACCOUNT_ID, basicAuth, cardCharge } from '../helpers/test-data';
+
+const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
+
+describe('operations endpoints', () => {
+  let service: TestService;
+  beforeAll(async () => {
+    service = await startService({ METRICS_TOKEN, ADMIN_TOKEN: 'admin-token-0123456789abcdef' });
+  });
+  afterAll(async () => {
+    await service.stop();
+  });
+
+  test('when /healthz is asked, then it answers without credentials and says nothing of the configuration', async () => {
+    const response = await request(service.url).get('/healthz');
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ status: 'ok' });
+    expect(response.headers['x-request-id']).toBeDefined();
+  });
+
+  test('when /readyz is asked, then mappings, journal and the embedded sandbox are checked', async () => {
+    const response = await request(service.url).get('/readyz');
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ status: 'ready', checks: { mappings: 'ok', journal: 'ok', sandbox: 'ok' } });
+    expect(response.text).not.toContain('127.0.0.1');
+  });
+
+  test('when payments have run, then /metrics counts them by connector, method, tender and outcome, with no account or transaction value', async () => {
+    const approved = cardCharge();
+    await request(service.url).post('/').set('Authorization', basicAuth()).send(approved);
+    await request(service.url).post('/').set('Authorization', basicAuth()).send(approved);
+    await request(service.url).post('/').set('Authorization', basicAuth()).send(cardCharge({ amount: '4.04' }));
+    const response = await request(service.url).get('/metrics').set('Authorization', `Bearer ${METRICS_TOKEN}`);
+    expect(response.status).toBe(200);
+    expect(response.headers['content-type']).toMatch(/^text\/plain/);
+    const text = response.text;
+    expect(text).toMatch(/^paybridge_payment_requests_total\{connector="payconex",method="charge",tender="card",outcome="approved"\} 1$/m);
+    expect(text).toMatch(/^paybridge_payment_requests_total\{connector="payconex",method="charge",tender="card",outcome="error"\} 1$/m);
+    expect(text).toMatch(/^paybridge_idempotent_replays_total\{connector="payconex"\} 1$/m);
+    expect(text).toMatch(/^paybridge_unknown_outcomes_total\{connector="payconex"\} 1$/m);
+    expect(text).toMatch(/^paybridge_gateway_duration_seconds_count\{connector="payconex"\} 2$/m);
+    expect(text).toMatch(/^paybridge_requests_in_flight 1$/m);
+    expect(text).toMatch(/^paybridge_process_resident_memory_bytes \d+/m);
+    for (const value of [ACCOUNT_ID, String(approved.transaction_id), '4111111111111111']) expect(text).not.toContain(value);
+  });
+
+  test('when METRICS_TOKEN is set and not sent, then /metrics answers 401', async () => {
+    const response = await request(service.url).get('/metrics');
+    expect(response.status).toBe(401);
+    expect(response.headers['www-authenticate']).toMatch(/^Bearer/);
+    expect(response.body).toEqual({ error_code: 'UNAUTHORIZED', error_message: 'A valid metrics Bearer token is required' });
+  });
+
+  test('when /openapi.json is asked, then it is a valid OpenAPI 3.1 document', async () => {
+    const response = await request(service.url).get('/openapi.json');
+    // The validator is an ES module: it runs in a Node process of its own.
+    const script = `import { Validator } from '@seriousme/openapi-schema-validator';
+      const validator = new Validator();
+      const result = await validator.validate(JSON.parse(process.argv[1]));
+      console.log(JSON.stringify({ ...result, version: validator.version }));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script, response.text]);
+    expect(JSON.parse(stdout)).toEqual({ valid: true, version: '3.1' });
+  });
+
+  test('when the document and the routes are compared, then every route is documented and every documented operation is served', async () => {
+    const documented = new Set<string>();
+    const document = (await request(service.url).get('/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
+    for (const [path, operations] of Object.entries(document.paths)) for (const method of Object.keys(operations)) documented.add(`${method.toUpperCase()} ${path}`);
+
+    const served = new Set<string>();
+    const walk = (app: Express['router']) => {
+      for (const layer of app.stack as Array<{ route?: { path: string; methods: Record<string, boolean> }; handle: { stack?: unknown } }>) {
+        if (layer.route) {
+          for (const method of Object.keys(layer.route.methods)) {
+            if (method !== '_all') served.add(`${method.toUpperCase()} ${layer.route.path.replace(/:(\w+)/g, '{$1}')}`);
+          }
+        } else if (layer.handle.stack) walk(layer.handle as Express['router']);
+      }
+    };
+    walk(service.app.router);
+    expect([...served].sort()).toEqual([...documented].sort());
+  });
+});
+
+test('when the journal cannot answer, then /readyz is 503 and names the failing check', async () => {
+  const journal = openSqliteJournal(temporaryDataDir());
+  await journal.close();
+  const metrics = createMetrics();
+  const app = express();
+  app.use(requestLog(createLogger('error'), metrics));
+  app.use(operationsRoutes({ catalog: { get: () => { throw new Error('unused'); }, list: () => [] }, journal, metrics }));
+  const response = await request(app).get('/readyz');
+  expect(response.status).toBe(503);
+  expect(response.body).toEqual({ status: 'not ready', checks: { mappings: 'failing', journal: 'failing' } });
+});
