@@ -1,0 +1,35 @@
+# syntax=docker/dockerfile:1
+# Build: TypeScript compiled with the dev dependencies, then pruned to production ones.
+FROM node:20.20.2-bookworm-slim AS build
+WORKDIR /app
+# better-sqlite3 compiles its native module when no prebuilt binary can be fetched.
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends python3 make g++ \
+  && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build && npm prune --omit=dev
+
+# Run: production dependencies, compiled code and mapping files only; no tests, no secrets.
+FROM node:20.20.2-bookworm-slim AS run
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=8080 \
+    DATA_DIR=/data
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+COPY mappings ./mappings
+# The SQLite journal is the only thing the service writes.
+RUN mkdir -p /data && chown node:node /data
+VOLUME ["/data"]
+USER node
+EXPOSE 8080
+HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
+  CMD ["node", "-e", "require('http').get('http://127.0.0.1:' + (process.env.PORT || 8080) + '/healthz', (r) => process.exit(r.statusCode === 200 ? 0 : 1)).on('error', () => process.exit(1))"]
+# SIGTERM lets accepted requests finish (SHUTDOWN_TIMEOUT_MS, default 45 s): give it stop_grace_period 60s.
+STOPSIGNAL SIGTERM
+CMD ["node", "--enable-source-maps", "dist/main.js"]
