@@ -39,18 +39,23 @@ export function createGatewayClient(options: { timeoutMs: number }): GatewayClie
   return {
     async send(url, request) {
       const { contentType, body } = encodeGatewayRequest(request);
+      // One deadline for the whole exchange. A cleared timer, not AbortSignal.timeout(): that one
+      // would keep every request's closures alive for the full deadline after it is answered.
+      const deadline = new AbortController();
+      const timer = setTimeout(() => deadline.abort(), options.timeoutMs);
       try {
         const response = await client.request<string>({
           url,
           method: request.method,
           headers: { ...revealHeaders(request.headers), 'Content-Type': contentType, Accept: 'application/json, */*' },
           data: body,
-          // The whole exchange has one deadline, however the time is spent.
-          signal: AbortSignal.timeout(options.timeoutMs),
+          signal: deadline.signal,
         });
         return { status: response.status, body: typeof response.data === 'string' ? response.data : '' };
       } catch (error) {
         throw transportError(error);
+      } finally {
+        clearTimeout(timer);
       }
     },
     close() {

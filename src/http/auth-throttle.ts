@@ -1,7 +1,12 @@
 import type { RequestHandler } from 'express';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
+import type { RateLimiterMemory as MemoryLimiter } from 'rate-limiter-flexible';
 import { TooManyAuthFailures } from '../errors';
 import { basicCredentials } from './credentials';
+
+// The package's index loads every backend it supports (databases, ORMs): about 9 MB of memory
+// for the one in-memory limiter used here, so that one is loaded alone.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const RateLimiterMemory = require('rate-limiter-flexible/lib/RateLimiterMemory') as typeof MemoryLimiter;
 
 /** Failed authentications (401 answers) are counted over this window. */
 export const AUTH_FAILURE_WINDOW_SECONDS = 15 * 60;

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { GroupCommit } from './group-commit';
 import { MIGRATIONS } from './migrations';
 import { instanceFromRow, recordFromRow, whereClause, type InstanceRow, type TransactionRow } from './rows';
 import { ORPHAN_ERROR, type JournalQuery, type TransactionJournal } from './journal';
@@ -9,7 +10,8 @@ export const SQLITE_FILE = 'journal.sqlite';
 
 /**
  * The embedded journal: one SQLite file under DATA_DIR, WAL mode, synchronous
- * FULL so that a claim is on disk before the gateway is called.
+ * FULL so that a claim is on disk before the gateway is called. Claims and
+ * settlements of one event-loop turn share a transaction (group commit).
  */
 export function openSqliteJournal(dataDir: string): TransactionJournal {
   fs.mkdirSync(dataDir, { recursive: true });
@@ -34,16 +36,20 @@ export function openSqliteJournal(dataDir: string): TransactionJournal {
            error_message = @errorMessage, gateway_ms = @gatewayMs, answer_status = @answerStatus,
            answer_body = @answerBody, updated_at = @now
      WHERE connector = @connector AND account = @account AND transaction_id = @transactionId AND status = 'pending'`);
+  const commits = new GroupCommit((writes) => db.transaction(writes)());
 
   return {
     kind: 'sqlite',
     async claim(claim, now) {
-      const inserted = insertClaim.run({ ...claim, now }).changes === 1;
-      if (inserted) return { claimed: true };
-      return { claimed: false, existing: recordFromRow(selectOne.get(claim.connector, claim.account, claim.transactionId)!) };
+      return commits.run(() => {
+        const inserted = insertClaim.run({ ...claim, now }).changes === 1;
+        if (inserted) return { claimed: true as const };
+        return { claimed: false as const, existing: recordFromRow(selectOne.get(claim.connector, claim.account, claim.transactionId)!) };
+      });
     },
     async settle(key, settlement, now) {
-      updateSettled.run({
+      await commits.run(() =>
+        updateSettled.run({
         ...key,
         status: settlement.status,
         gatewayTransactionId: settlement.gatewayTransactionId,
@@ -53,7 +59,8 @@ export function openSqliteJournal(dataDir: string): TransactionJournal {
         answerStatus: settlement.answer.httpStatus,
         answerBody: settlement.answer.body,
         now,
-      });
+      }),
+      );
     },
     async get(key) {
       const row = selectOne.get(key.connector, key.account, key.transactionId);
