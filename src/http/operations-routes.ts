@@ -1,10 +1,10 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { Router } from 'express';
 import axios from 'axios';
 import { Unauthorized } from '../errors';
 import type { ConnectorCatalog } from '../mapping/connectors';
 import type { Metrics } from '../observability/metrics';
 import type { TransactionJournal } from '../store/journal';
+import { bearerTokenCheck } from './bearer-token';
 import { openApiDocument } from './openapi';
 import { contextOf } from './request-context';
 
@@ -26,7 +26,7 @@ const READY_CHECK_TIMEOUT_MS = 2000;
 export function operationsRoutes(options: OperationsOptions): Router {
   const router = Router();
   const document = openApiDocument();
-  const metricsDigest = options.metricsToken ? digest(options.metricsToken) : undefined;
+  const hasMetricsToken = options.metricsToken ? bearerTokenCheck(options.metricsToken) : undefined;
 
   router.get('/healthz', (_req, res) => {
     contextOf(res).route = '/healthz';
@@ -46,10 +46,7 @@ export function operationsRoutes(options: OperationsOptions): Router {
 
   router.get('/metrics', async (req, res) => {
     contextOf(res).route = '/metrics';
-    if (metricsDigest) {
-      const match = /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '');
-      if (!match || !timingSafeEqual(digest(match[1]!), metricsDigest)) throw new Unauthorized('A valid metrics Bearer token is required');
-    }
+    if (hasMetricsToken && !hasMetricsToken(req)) throw new Unauthorized('A valid metrics Bearer token is required');
     res.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
   });
 
@@ -71,8 +68,4 @@ async function withinTime(check: Promise<unknown>): Promise<'ok' | 'failing'> {
   } finally {
     clearTimeout(timer);
   }
-}
-
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
 }

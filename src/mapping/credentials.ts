@@ -1,5 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { readSecretSetting } from '../config';
+import { constantTimeMatcher } from '../redaction/constant-time';
 import type { MappingDocument } from './types';
 
 export interface CredentialCheck {
@@ -32,9 +32,9 @@ export function compileCredentialCheck(
     if (!username || !password) {
       fail(['credentials', 'mode'], `configured credentials need ${prefix}_USERNAME and ${prefix}_PASSWORD (or ${prefix}_USERNAME_FILE and ${prefix}_PASSWORD_FILE)`);
     }
-    const expected = digest(`${username}\u0000${password}`);
+    const matches = constantTimeMatcher(`${username}\u0000${password}`);
     return {
-      accepts: (givenUsername, givenPassword) => timingSafeEqual(digest(`${givenUsername}\u0000${givenPassword}`), expected),
+      accepts: (givenUsername, givenPassword) => matches(`${givenUsername}\u0000${givenPassword}`),
       hint: '',
     };
   }
@@ -51,9 +51,4 @@ export function compileCredentialCheck(
       .filter(Boolean)
       .join('; '),
   };
-}
-
-/** Hashing first gives equal lengths, which timingSafeEqual needs, whatever was sent. */
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
 }
