@@ -1,0 +1,79 @@
+import { passesAbaChecksum, passesLuhn } from '../connector/card-brand';
+
+/**
+ * What Twilio checks while the caller types (twilio-pay-sessions.md §3): card types
+ * by prefix and length, Luhn, expiry in the future, CVV length by brand, postal
+ * length, ABA routing checksum. The Luhn and ABA checks are the bridge's own.
+ */
+export type TwilioCardType = 'visa' | 'mastercard' | 'amex' | 'maestro' | 'discover' | 'jcb' | 'diners-club' | 'enroute';
+
+interface TypeRule {
+  type: TwilioCardType;
+  lengths: (digits: string) => boolean;
+  prefixes: Array<[string, string]>;
+}
+
+const between = (min: number, max: number) => (digits: string) => digits.length >= min && digits.length <= max;
+
+// Order matters: a number takes the first type whose prefix and length fit.
+const RULES: TypeRule[] = [
+  { type: 'amex', lengths: (d) => d.length === 15, prefixes: [['34', '34'], ['37', '37']] },
+  { type: 'enroute', lengths: (d) => d.length === 15, prefixes: [['2014', '2014'], ['2149', '2149']] },
+  { type: 'visa', lengths: (d) => [13, 15, 16, 19].includes(d.length), prefixes: [['4', '4']] },
+  { type: 'mastercard', lengths: (d) => d.length === 16, prefixes: [['51', '55'], ['2221', '2720']] },
+  { type: 'discover', lengths: between(16, 19), prefixes: [['6011', '6011'], ['64', '65']] },
+  { type: 'jcb', lengths: between(16, 19), prefixes: [['3528', '3589']] },
+  {
+    type: 'diners-club',
+    lengths: (d) => (d.startsWith('36') ? between(14, 19)(d) : between(16, 19)(d)),
+    prefixes: [['300', '305'], ['3095', '3095'], ['36', '36'], ['38', '39']],
+  },
+  { type: 'maestro', lengths: between(12, 19), prefixes: [['5', '6']] },
+];
+
+export function cardTypeOf(digits: string): TwilioCardType | undefined {
+  return RULES.find(({ lengths, prefixes }) => lengths(digits) && prefixes.some(([low, high]) => {
+    const prefix = digits.slice(0, low.length);
+    return prefix >= low && prefix <= high;
+  }))?.type;
+}
+
+export type FieldError =
+  | 'invalid-card-number'
+  | 'invalid-card-type'
+  | 'invalid-date'
+  | 'invalid-security-code'
+  | 'invalid-postal-code'
+  | 'invalid-bank-routing-number'
+  | 'invalid-bank-account-number';
+
+export function checkCardNumber(digits: string, validTypes: readonly string[]): FieldError | undefined {
+  if (!/^\d{12,19}$/.test(digits) || !passesLuhn(digits)) return 'invalid-card-number';
+  const type = cardTypeOf(digits);
+  return type && validTypes.includes(type) ? undefined : 'invalid-card-type';
+}
+
+/** MMYY, the last day of that month not yet past. */
+export function checkExpiry(digits: string, now: Date): FieldError | undefined {
+  if (!/^(0[1-9]|1[0-2])\d{2}$/.test(digits)) return 'invalid-date';
+  const month = Number(digits.slice(0, 2));
+  const year = 2000 + Number(digits.slice(2));
+  return year * 12 + month < now.getUTCFullYear() * 12 + now.getUTCMonth() + 1 ? 'invalid-date' : undefined;
+}
+
+export function checkSecurityCode(digits: string, cardNumber: string | undefined): FieldError | undefined {
+  const length = cardNumber && cardTypeOf(cardNumber) === 'amex' ? 4 : 3;
+  return new RegExp(`^\\d{${length}}$`).test(digits) ? undefined : 'invalid-security-code';
+}
+
+export function checkPostalCode(digits: string, minLength: number): FieldError | undefined {
+  return /^\d+$/.test(digits) && digits.length >= minLength && digits.length <= 10 ? undefined : 'invalid-postal-code';
+}
+
+export function checkRoutingNumber(digits: string): FieldError | undefined {
+  return passesAbaChecksum(digits) ? undefined : 'invalid-bank-routing-number';
+}
+
+export function checkBankAccountNumber(digits: string): FieldError | undefined {
+  return /^\d{4,17}$/.test(digits) ? undefined : 'invalid-bank-account-number';
+}

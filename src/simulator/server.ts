@@ -1,0 +1,214 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import axios from 'axios';
+import express, { type Request, type Response } from 'express';
+import { constantTimeMatcher } from '../redaction/constant-time';
+import type { ConnectorConfig } from './connector-call';
+import { CAPTURE_FIELDS, PaySession, type CaptureField } from './session';
+
+/**
+ * A simulator of Twilio's side of a phone payment: the agent-assisted Payments
+ * API (same paths, form fields, auth and JSON as Twilio), the caller's keypad, and
+ * the status callbacks, ending in a call to a Generic Pay Connector exactly as
+ * Twilio makes it. Nothing is kept after a session ends; no digit is ever echoed.
+ */
+export interface SimulatorOptions {
+  host?: string;
+  port?: number;
+  authToken: string;
+  connectors: Record<string, ConnectorConfig>;
+  /** How long Twilio waits for the connector before retrying (10 s). */
+  connectorWaitMs?: number;
+  connectorRetries?: number;
+}
+
+export interface Simulator {
+  url: string;
+  /** Resolves once every callback queued so far, in every session, has been posted. */
+  settled(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const ACCOUNT_SID = /^AC[0-9a-f]{32}$/;
+const CALL_SID = /^CA[0-9a-f]{32}$/;
+
+class TwilioError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export async function startSimulator(options: SimulatorOptions): Promise<Simulator> {
+  const tokenMatches = constantTimeMatcher(options.authToken);
+  const sessions = new Map<string, PaySession>();
+  const activeByCall = new Map<string, PaySession>();
+  const idempotent = new Map<string, object>();
+  const hooks = {
+    connectorWaitMs: options.connectorWaitMs ?? 10_000,
+    connectorRetries: options.connectorRetries ?? 5,
+    notify: async (url: string, fields: Record<string, string>) => {
+      await axios.post(url, new URLSearchParams(fields).toString(), {
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        timeout: 15_000,
+        validateStatus: () => true,
+        proxy: false,
+      });
+    },
+  };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(express.urlencoded({ extended: false, limit: '32kb' }));
+
+  const base = '/2010-04-01/Accounts/:accountSid/Calls/:callSid/Payments';
+  const authenticated = (req: Request): { accountSid: string; callSid: string } => {
+    const { accountSid, callSid } = req.params as { accountSid: string; callSid: string };
+    const [user = '', token = ''] = Buffer.from((req.get('authorization') ?? '').replace(/^Basic\s+/i, ''), 'base64').toString().split(':');
+    if (!ACCOUNT_SID.test(accountSid) || user !== accountSid || !tokenMatches(token)) throw new TwilioError(401, 20003, 'Authenticate');
+    if (!CALL_SID.test(callSid)) throw new TwilioError(404, 20404, 'The requested resource was not found');
+    return { accountSid, callSid };
+  };
+  const requiredFields = (req: Request) => {
+    for (const name of ['IdempotencyKey', 'StatusCallback']) {
+      if (!req.body?.[name]) throw new TwilioError(400, 21218, `Missing required parameter ${name}`);
+    }
+    return { key: String(req.body.IdempotencyKey), callback: String(req.body.StatusCallback) };
+  };
+  const resource = (session: PaySession) => ({
+    account_sid: session.settings.accountSid,
+    call_sid: session.settings.callSid,
+    sid: session.sid,
+    date_created: session.createdAt.toUTCString(),
+    date_updated: session.updatedAt.toUTCString(),
+    uri: `/2010-04-01/Accounts/${session.settings.accountSid}/Calls/${session.settings.callSid}/Payments/${session.sid}.json`,
+  });
+  const once = (key: string, answer: () => object) => {
+    if (!idempotent.has(key)) idempotent.set(key, answer());
+    return idempotent.get(key)!;
+  };
+
+  app.post(`${base}.json`, (req, res) => {
+    const { accountSid, callSid } = authenticated(req);
+    const { key, callback } = requiredFields(req);
+    const answer = once(`create:${key}`, () => {
+      if (activeByCall.get(callSid)?.state === 'active') throw new TwilioError(400, 64021, 'Invalid operation: a pay session is already active on this call (session-in-progress)');
+      const body = req.body as Record<string, string | undefined>;
+      const paymentMethod = body.PaymentMethod ?? 'credit-card';
+      if (paymentMethod !== 'credit-card' && paymentMethod !== 'ach-debit') throw new TwilioError(400, 64013, 'PaymentMethod is not supported');
+      if (paymentMethod === 'credit-card' && body.BankAccountType) throw new TwilioError(400, 64017, 'BankAccountType cannot be used with PaymentMethod credit-card');
+      const connectorName = body.PaymentConnector ?? 'Default';
+      const connector = options.connectors[connectorName];
+      if (!connector) throw new TwilioError(400, 64004, 'PaymentConnector does not match an installed connector');
+      const amount = body.ChargeAmount;
+      if (amount !== undefined && amount !== '' && !(/^\d+(\.\d{1,2})?$/.test(amount) && Number(amount) < 1_000_000)) {
+        throw new TwilioError(400, 21218, 'ChargeAmount must be a positive decimal below 1,000,000');
+      }
+      let parameters: Record<string, string> = {};
+      if (body.Parameter) {
+        try {
+          parameters = Object.fromEntries(Object.entries(JSON.parse(body.Parameter) as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
+        } catch {
+          throw new TwilioError(400, 21218, 'Parameter must be a single-level JSON object');
+        }
+      }
+      const session = new PaySession(
+        {
+          accountSid,
+          callSid,
+          statusCallback: callback,
+          paymentMethod,
+          chargeAmount: amount === '' ? undefined : amount,
+          currency: body.Currency ?? 'USD',
+          tokenType: body.TokenType ?? 'reusable',
+          connectorName,
+          connector,
+          validCardTypes: (body.ValidCardTypes ?? 'visa mastercard amex').split(/\s+/).filter(Boolean),
+          securityCode: body.SecurityCode !== 'false',
+          postalCode: body.PostalCode !== 'false',
+          minPostalCodeLength: Number(body.MinPostalCodeLength ?? 1),
+          timeoutSeconds: Math.min(600, Math.max(1, Number(body.Timeout ?? 5))),
+          bankAccountType: paymentMethod === 'ach-debit' ? (body.BankAccountType ?? 'consumer-checking') : undefined,
+          parameters,
+          description: body.Description,
+        },
+        hooks,
+      );
+      sessions.set(session.sid, session);
+      activeByCall.set(callSid, session);
+      return resource(session);
+    });
+    res.status(201).json(answer);
+  });
+
+  app.post(`${base}/:sid.json`, (req, res) => {
+    const { callSid } = authenticated(req);
+    const { key, callback } = requiredFields(req);
+    const session = sessions.get(String(req.params.sid));
+    if (!session || session.settings.callSid !== callSid) throw new TwilioError(404, 20404, 'The requested resource was not found');
+    const answer = once(`update:${session.sid}:${key}`, () => {
+      if (session.state !== 'active') throw new TwilioError(400, 64021, 'Invalid operation: the pay session has ended');
+      session.settings.statusCallback = callback;
+      const capture = req.body.Capture as string | undefined;
+      const status = req.body.Status as string | undefined;
+      if (capture) {
+        if (!(CAPTURE_FIELDS as readonly string[]).includes(capture) || !session.accepts(capture as CaptureField)) {
+          throw new TwilioError(400, 64013, `Capture ${capture} is not valid for this payment method`);
+        }
+        session.capture(capture as CaptureField);
+      } else if (status === 'complete') {
+        if (session.required().length > 0) throw new TwilioError(400, 64019, 'Required payment information incomplete');
+        session.complete();
+      } else if (status === 'cancel') {
+        session.cancel();
+      } else {
+        throw new TwilioError(400, 21218, 'Capture or Status (complete, cancel) is required');
+      }
+      return resource(session);
+    });
+    res.status(200).json(answer);
+  });
+
+  // The caller's keypad and phone. Digits are never echoed: the answer is empty.
+  const activeSession = (req: Request): PaySession => {
+    const session = activeByCall.get(String(req.params.callSid));
+    if (!session || session.state !== 'active') throw new TwilioError(409, 64021, 'No pay session is active on this call');
+    return session;
+  };
+  app.post('/simulator/calls/:callSid/dtmf', (req, res) => {
+    const digits = String(req.body?.Digits ?? '');
+    if (!/^[0-9#*]+$/.test(digits)) throw new TwilioError(400, 21218, 'Digits may hold 0-9, # and * only');
+    activeSession(req).keypad(digits);
+    res.status(204).end();
+  });
+  app.post('/simulator/calls/:callSid/hangup', (req, res) => {
+    activeSession(req).hangUp();
+    res.status(204).end();
+  });
+
+  app.use((_req: Request, _res: Response) => {
+    throw new TwilioError(404, 20404, 'The requested resource was not found');
+  });
+  app.use((error: unknown, _req: Request, res: Response, _next: unknown) => {
+    const failure = error instanceof TwilioError ? error : new TwilioError(500, 20500, 'Internal Server Error');
+    res.status(failure.status).json({ code: failure.code, message: failure.message, more_info: `https://www.twilio.com/docs/errors/${failure.code}`, status: failure.status });
+  });
+
+  const server = http.createServer(app);
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://${address.address}:${address.port}`,
+    settled: async () => {
+      await Promise.all([...sessions.values()].map((session) => session.settled()));
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,315 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Secret, secret } from '../redaction/secret';
+import {
+  cardTypeOf,
+  checkBankAccountNumber,
+  checkCardNumber,
+  checkExpiry,
+  checkPostalCode,
+  checkRoutingNumber,
+  checkSecurityCode,
+  type FieldError,
+} from './card-rules';
+import { callConnector, type ConnectorConfig } from './connector-call';
+
+export const CAPTURE_FIELDS = [
+  'payment-card-number',
+  'expiration-date',
+  'security-code',
+  'postal-code',
+  'bank-routing-number',
+  'bank-account-number',
+] as const;
+export type CaptureField = (typeof CAPTURE_FIELDS)[number];
+
+/** The names `Required` lists (Twilio's example: `Required=ExpirationDate`). */
+const REQUIRED_NAMES: Record<CaptureField, string> = {
+  'payment-card-number': 'PaymentCardNumber',
+  'expiration-date': 'ExpirationDate',
+  'security-code': 'SecurityCode',
+  'postal-code': 'PostalCode',
+  'bank-routing-number': 'BankRoutingNumber',
+  'bank-account-number': 'BankAccountNumber',
+};
+
+export interface SessionSettings {
+  accountSid: string;
+  callSid: string;
+  statusCallback: string;
+  paymentMethod: 'credit-card' | 'ach-debit';
+  chargeAmount?: string;
+  currency: string;
+  tokenType: string;
+  connectorName: string;
+  connector: ConnectorConfig;
+  validCardTypes: string[];
+  securityCode: boolean;
+  postalCode: boolean;
+  minPostalCodeLength: number;
+  timeoutSeconds: number;
+  bankAccountType?: string;
+  parameters: Record<string, string>;
+  description?: string;
+}
+
+export interface SessionHooks {
+  /** Posts one status callback (form fields); callbacks of a session go out in order. */
+  notify(url: string, fields: Record<string, string>): Promise<void>;
+  connectorWaitMs: number;
+  connectorRetries: number;
+}
+
+export type SessionState = 'active' | 'completing' | 'ended';
+
+/**
+ * One agent-assisted pay session. Captured values are Secrets from the first
+ * digit; callbacks carry only masked forms.
+ */
+export class PaySession {
+  readonly sid = `PK${randomBytes(16).toString('hex')}`;
+  readonly createdAt = new Date();
+  updatedAt = new Date();
+  state: SessionState = 'active';
+  private readonly captured = new Map<CaptureField, Secret>();
+  private capturing?: { field: CaptureField; digits: string; timer?: NodeJS.Timeout };
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly settings: SessionSettings,
+    private readonly hooks: SessionHooks,
+  ) {}
+
+  get isCharge(): boolean {
+    return this.settings.chargeAmount !== undefined && Number(this.settings.chargeAmount) > 0;
+  }
+
+  required(): CaptureField[] {
+    const fields: CaptureField[] =
+      this.settings.paymentMethod === 'ach-debit'
+        ? ['bank-routing-number', 'bank-account-number']
+        : [
+            'payment-card-number',
+            'expiration-date',
+            ...(this.settings.securityCode ? (['security-code'] as const) : []),
+            ...(this.settings.postalCode ? (['postal-code'] as const) : []),
+          ];
+    return fields.filter((field) => !this.captured.has(field));
+  }
+
+  accepts(field: CaptureField): boolean {
+    const bank = field.startsWith('bank-');
+    return this.settings.paymentMethod === 'ach-debit' ? bank : !bank;
+  }
+
+  /** `Capture=<field>`: the caller is asked for it (again, if it was captured before). */
+  capture(field: CaptureField): void {
+    this.stopCapture();
+    this.touch();
+    if (field === 'security-code' && !this.captured.has('payment-card-number')) {
+      this.send({ Capture: field, PartialResult: 'false', ErrorType: 'invalid-card-number-security-code-capture-sequence' });
+      return;
+    }
+    this.captured.delete(field);
+    this.capturing = { field, digits: '' };
+    this.armTimeout();
+    this.send({ Capture: field, PartialResult: 'true' });
+  }
+
+  /** Keypad input: digits build the field, `#` ends it, `*` starts it over. */
+  keypad(keys: string): void {
+    if (!this.capturing) return;
+    for (const key of keys) {
+      if (!this.capturing) break;
+      if (key === '*') this.capturing.digits = '';
+      else if (key === '#') this.finishField();
+      else if (/\d/.test(key)) this.capturing.digits += key;
+    }
+    if (this.capturing) {
+      this.armTimeout();
+      this.touch();
+      this.send({ Capture: this.capturing.field, PartialResult: 'true' });
+    }
+  }
+
+  /** `Status=complete`: the connector is called as Twilio calls it; the result arrives as a callback. */
+  complete(): void {
+    this.stopCapture();
+    this.state = 'completing';
+    this.touch();
+    void this.payThroughConnector();
+  }
+
+  cancel(): void {
+    this.end({});
+  }
+
+  hangUp(): void {
+    this.end({ Result: 'caller-hung-up' });
+  }
+
+  /** Resolves once every callback queued so far has been posted. */
+  settled(): Promise<void> {
+    return this.chain;
+  }
+
+  private finishField(): void {
+    const { field, digits } = this.capturing!;
+    this.stopCapture();
+    this.touch();
+    const error = this.check(field, digits);
+    if (error) {
+      this.send({ Capture: field, PartialResult: 'false', ErrorType: error });
+      return;
+    }
+    this.captured.set(field, field === 'payment-card-number' ? secret.cardNumber(digits) : secret.hidden(digits));
+    this.send({ Capture: field, PartialResult: 'false' });
+  }
+
+  private check(field: CaptureField, digits: string): FieldError | undefined {
+    switch (field) {
+      case 'payment-card-number':
+        return checkCardNumber(digits, this.settings.validCardTypes);
+      case 'expiration-date':
+        return checkExpiry(digits, new Date());
+      case 'security-code':
+        return checkSecurityCode(digits, this.captured.get('payment-card-number')?.reveal());
+      case 'postal-code':
+        return checkPostalCode(digits, this.settings.minPostalCodeLength);
+      case 'bank-routing-number':
+        return checkRoutingNumber(digits);
+      case 'bank-account-number':
+        return checkBankAccountNumber(digits);
+    }
+  }
+
+  private armTimeout(): void {
+    clearTimeout(this.capturing?.timer);
+    if (!this.capturing) return;
+    this.capturing.timer = setTimeout(() => {
+      const field = this.capturing?.field;
+      this.stopCapture();
+      if (field) this.send({ Capture: field, PartialResult: 'false', ErrorType: 'input-timeout' });
+    }, this.settings.timeoutSeconds * 1000);
+    this.capturing.timer.unref();
+  }
+
+  private stopCapture(): void {
+    clearTimeout(this.capturing?.timer);
+    this.capturing = undefined;
+  }
+
+  private async payThroughConnector(): Promise<void> {
+    const outcome = await callConnector(this.settings.connector, this.connectorRequest(), {
+      waitMs: this.hooks.connectorWaitMs,
+      retries: this.hooks.connectorRetries,
+    });
+    const idKey = this.isCharge ? 'charge_id' : 'token_id';
+    const rejected = this.isCharge ? 'Payment Gateway rejected charge creation.' : 'Payment Gateway rejected token creation.';
+    const failureCode = this.isCharge ? '64008' : '64010';
+    if (outcome.kind === 'answer' && outcome.status === 200 && outcome.body.error_code == null && typeof outcome.body[idKey] === 'string') {
+      const id = String(outcome.body[idKey]);
+      this.end({ Result: 'success', ...(this.isCharge ? { PaymentConfirmationCode: id } : { PaymentToken: id }) });
+    } else if (outcome.kind === 'answer') {
+      this.end({
+        Result: 'payment-connector-error',
+        ConnectorError: String(outcome.body.error_code ?? `HTTP ${outcome.status}`),
+        PayErrorCode: failureCode,
+        PaymentError: String(outcome.body.error_message ?? rejected),
+      });
+    } else {
+      const why = outcome.kind === 'malformed' ? 'Got malformed response from Payment Provider.' : 'No answer from Payment Provider.';
+      this.end({ Result: 'payment-connector-error', PayErrorCode: failureCode, PaymentError: `${rejected} ${why}` });
+    }
+  }
+
+  /** The Generic Pay Connector request, built only now, for the one POST. */
+  private connectorRequest(): Record<string, unknown> {
+    const clear = (field: CaptureField) => this.captured.get(field)?.reveal();
+    const expiry = clear('expiration-date');
+    const body: Record<string, unknown> = {
+      method: this.isCharge ? 'charge' : 'tokenize',
+      transaction_id: randomUUID(),
+    };
+    if (this.settings.paymentMethod === 'ach-debit') {
+      body.bankaccountnumber = clear('bank-account-number');
+      body.routingnumber = clear('bank-routing-number');
+    } else {
+      body.cardnumber = clear('payment-card-number');
+      body.cvv = clear('security-code') ?? null;
+      body.expiry_month = expiry?.slice(0, 2);
+      body.expiry_year = expiry?.slice(2);
+      body.postal_code = clear('postal-code') ?? null;
+    }
+    if (this.isCharge) {
+      body.amount = this.settings.chargeAmount;
+      body.currency_code = this.settings.currency.toUpperCase();
+    }
+    body.description = this.settings.description ?? null;
+    body.parameters = this.settings.parameters;
+    return body;
+  }
+
+  private end(fields: Record<string, string>): void {
+    this.stopCapture();
+    this.state = 'ended';
+    this.touch();
+    this.send(fields);
+  }
+
+  private touch(): void {
+    this.updatedAt = new Date();
+  }
+
+  /** Queues a callback with the fields Twilio always sends and the masked capture state. */
+  private send(fields: Record<string, string>): void {
+    const body: Record<string, string> = {
+      AccountSid: this.settings.accountSid,
+      CallSid: this.settings.callSid,
+      Sid: this.sid,
+      DateCreated: this.createdAt.toUTCString(),
+      DateUpdated: this.updatedAt.toUTCString(),
+      PaymentMethod: this.settings.paymentMethod,
+      PaymentConnector: this.settings.connectorName,
+      TokenType: this.settings.tokenType,
+      ChargeAmount: this.settings.chargeAmount ?? '',
+      ...(this.settings.bankAccountType ? { BankAccountType: this.settings.bankAccountType } : {}),
+      ...this.maskedFields(),
+      Required: this.required().map((field) => REQUIRED_NAMES[field]).join(','),
+      ...fields,
+    };
+    const url = this.settings.statusCallback;
+    this.chain = this.chain.then(() => this.hooks.notify(url, body)).catch(() => undefined);
+  }
+
+  private maskedFields(): Record<string, string> {
+    const masked: Record<string, string> = {};
+    const typing = this.capturing;
+    const shown = (field: CaptureField): string | undefined => {
+      if (typing?.field === field) return 'x'.repeat(typing.digits.length);
+      return this.captured.get(field)?.reveal();
+    };
+    const card = shown('payment-card-number');
+    if (card !== undefined) {
+      masked.PaymentCardNumber = typing?.field === 'payment-card-number' ? card : maskCard(card);
+      const type = typing?.field === 'payment-card-number' ? undefined : cardTypeOf(card);
+      if (type) masked.PaymentCardType = type;
+    }
+    const expiry = shown('expiration-date');
+    if (expiry !== undefined) masked.ExpirationDate = expiry;
+    const code = shown('security-code');
+    if (code !== undefined) masked.SecurityCode = 'x'.repeat(code.length);
+    const postal = shown('postal-code');
+    if (postal !== undefined) masked.PaymentCardPostalCode = postal;
+    const account = shown('bank-account-number');
+    if (account !== undefined) masked.BankAccountNumber = typing?.field === 'bank-account-number' ? account : `${'*'.repeat(Math.max(0, account.length - 2))}${account.slice(-2)}`;
+    const routing = shown('bank-routing-number');
+    if (routing !== undefined) masked.BankRoutingNumber = typing?.field === 'bank-routing-number' ? routing : `*****${routing.slice(-4)}`;
+    return masked;
+  }
+}
+
+/** `xxxx xxxx xxxx 4242`: only the last 4 digits shown, in groups of 4. */
+export function maskCard(digits: string): string {
+  const hidden = 'x'.repeat(Math.max(0, digits.length - 4)).replace(/(.{4})(?=.)/g, '$1 ');
+  return `${hidden} ${digits.slice(-4)}`.trim();
+}
