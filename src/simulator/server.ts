@@ -4,6 +4,7 @@ import axios from 'axios';
 import express, { type Request, type Response } from 'express';
 import { constantTimeMatcher } from '../redaction/constant-time';
 import type { ConnectorConfig } from './connector-call';
+import { IvrPay } from './ivr-pay';
 import { CAPTURE_FIELDS, PaySession, type CaptureField } from './session';
 
 /**
@@ -47,6 +48,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const sessions = new Map<string, PaySession>();
   const activeByCall = new Map<string, PaySession>();
   const idempotent = new Map<string, object>();
+  const ivrByCall = new Map<string, IvrPay>();
   const hooks = {
     connectorWaitMs: options.connectorWaitMs ?? 10_000,
     connectorRetries: options.connectorRetries ?? 5,
@@ -107,14 +109,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       if (amount !== undefined && amount !== '' && !(/^\d+(\.\d{1,2})?$/.test(amount) && Number(amount) < 1_000_000)) {
         throw new TwilioError(400, 21218, 'ChargeAmount must be a positive decimal below 1,000,000');
       }
-      let parameters: Record<string, string> = {};
-      if (body.Parameter) {
-        try {
-          parameters = Object.fromEntries(Object.entries(JSON.parse(body.Parameter) as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
-        } catch {
-          throw new TwilioError(400, 21218, 'Parameter must be a single-level JSON object');
-        }
-      }
+      const parameters = parseParameters(body.Parameter);
       const session = new PaySession(
         {
           accountSid,
@@ -172,20 +167,68 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     res.status(200).json(answer);
   });
 
+  // An IVR call flow reaching a <Pay> verb: its attributes as form fields, `parameters` as JSON.
+  app.post('/simulator/calls/:callSid/pay', (req, res) => {
+    const callSid = String(req.params.callSid);
+    if (!CALL_SID.test(callSid)) throw new TwilioError(404, 20404, 'The requested resource was not found');
+    if (ivrByCall.get(callSid)?.ended === false || activeByCall.get(callSid)?.state === 'active') {
+      throw new TwilioError(400, 64021, 'Invalid operation: a pay session is already active on this call (session-in-progress)');
+    }
+    const body = req.body as Record<string, string | undefined>;
+    if (!body.action) throw new TwilioError(400, 21218, 'Missing required attribute action');
+    const connectorName = body.paymentConnector ?? 'Default';
+    const connector = options.connectors[connectorName];
+    if (!connector) throw new TwilioError(400, 64004, 'paymentConnector does not match an installed connector');
+    const paymentMethod = body.paymentMethod === 'ach-debit' ? 'ach-debit' : 'credit-card';
+    const postalCode = body.postalCode === undefined || body.postalCode === 'true' ? true : body.postalCode === 'false' ? false : body.postalCode;
+    const pay = new IvrPay(
+      {
+        accountSid: String(body.AccountSid ?? `AC${'0'.repeat(32)}`),
+        callSid,
+        action: body.action,
+        statusCallback: body.statusCallback,
+        paymentMethod,
+        chargeAmount: body.chargeAmount || undefined,
+        currency: body.currency ?? 'usd',
+        timeoutSeconds: Math.min(600, Math.max(1, Number(body.timeout ?? 5))),
+        maxAttempts: Math.min(3, Math.max(1, Number(body.maxAttempts ?? 1))),
+        securityCode: body.securityCode !== 'false',
+        postalCode,
+        minPostalCodeLength: Number(body.minPostalCodeLength ?? 1),
+        connectorName,
+        connector,
+        validCardTypes: (body.validCardTypes ?? 'visa mastercard amex').split(/\s+/).filter(Boolean),
+        bankAccountType: body.bankAccountType ?? 'consumer-checking',
+        description: body.description,
+        parameters: parseParameters(body.parameters),
+      },
+      hooks.notify,
+      { waitMs: hooks.connectorWaitMs, retries: hooks.connectorRetries },
+    );
+    ivrByCall.set(callSid, pay);
+    res.status(201).json({ call_sid: callSid, events: pay.events });
+  });
+  app.get('/simulator/calls/:callSid/events', (req, res) => {
+    res.json({ events: ivrByCall.get(String(req.params.callSid))?.events ?? [] });
+  });
+
   // The caller's keypad and phone. Digits are never echoed: the answer is empty.
-  const activeSession = (req: Request): PaySession => {
-    const session = activeByCall.get(String(req.params.callSid));
+  const caller = (req: Request): { keypad(keys: string): void; hangUp(): void } => {
+    const callSid = String(req.params.callSid);
+    const ivr = ivrByCall.get(callSid);
+    if (ivr && !ivr.ended) return ivr;
+    const session = activeByCall.get(callSid);
     if (!session || session.state !== 'active') throw new TwilioError(409, 64021, 'No pay session is active on this call');
     return session;
   };
   app.post('/simulator/calls/:callSid/dtmf', (req, res) => {
     const digits = String(req.body?.Digits ?? '');
     if (!/^[0-9#*]+$/.test(digits)) throw new TwilioError(400, 21218, 'Digits may hold 0-9, # and * only');
-    activeSession(req).keypad(digits);
+    caller(req).keypad(digits);
     res.status(204).end();
   });
   app.post('/simulator/calls/:callSid/hangup', (req, res) => {
-    activeSession(req).hangUp();
+    caller(req).hangUp();
     res.status(204).end();
   });
 
@@ -203,7 +246,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   return {
     url: `http://${address.address}:${address.port}`,
     settled: async () => {
-      await Promise.all([...sessions.values()].map((session) => session.settled()));
+      await Promise.all([...sessions.values(), ...ivrByCall.values()].map((flow) => flow.settled()));
     },
     stop: () =>
       new Promise<void>((resolve) => {
@@ -211,4 +254,17 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
         server.closeAllConnections();
       }),
   };
+}
+
+function parseParameters(text: string | undefined): Record<string, string> {
+  if (!text) return {};
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+      return Object.fromEntries(Object.entries(parsed).map(([key, value]) => [key, String(value)]));
+    }
+  } catch {
+    // answered below
+  }
+  throw new TwilioError(400, 21218, 'parameters must be a single-level JSON object');
 }

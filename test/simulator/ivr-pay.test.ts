@@ -1,0 +1,146 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import request from 'supertest';
+import { startSimulator, type Simulator } from '../../src/simulator/server';
+import { startService, type TestService } from '../helpers/service';
+import { ACCESS_KEY, ACCOUNT_ID } from '../helpers/test-data';
+
+/** IVR self-service: a call reaches <Pay>; the caller answers its prompts on the keypad. */
+const CARD = '4111111111111111';
+
+class Receiver {
+  readonly bodies: Array<{ path: string; fields: Record<string, string>; raw: string }> = [];
+  private server?: http.Server;
+  url = '';
+  async start(): Promise<this> {
+    this.server = http.createServer((req, res) => {
+      let raw = '';
+      req.on('data', (chunk: Buffer) => (raw += chunk.toString()));
+      req.on('end', () => {
+        this.bodies.push({ path: req.url ?? '', fields: Object.fromEntries(new URLSearchParams(raw)), raw });
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
+    return this;
+  }
+  at(path: string) {
+    return this.bodies.filter((body) => body.path === path).map((body) => body.fields);
+  }
+  async stop() {
+    await new Promise((resolve) => this.server?.close(resolve));
+  }
+}
+
+let calls = 0;
+const callSid = () => `CA${(0xf000 + ++calls).toString(16).padStart(32, '0')}`;
+
+describe('IVR <Pay> through the simulator and the bridge', () => {
+  let service: TestService;
+  let simulator: Simulator;
+  let fakeConnector: http.Server;
+  const receiver = new Receiver();
+
+  beforeAll(async () => {
+    await receiver.start();
+    service = await startService();
+    // A connector that answers with parameters, to see PayConnector_* reach the action.
+    fakeConnector = http.createServer((_req, res) => {
+      res.setHeader('Content-Type', 'application/json');
+      res.end(JSON.stringify({ charge_id: 'ch_1', error_code: null, error_message: null, parameters: { confirmation_number: 'C-77' } }));
+    });
+    await new Promise<void>((resolve) => fakeConnector.listen(0, '127.0.0.1', resolve));
+    simulator = await startSimulator({
+      authToken: 'token',
+      connectors: {
+        Default: { url: `${service.url}/`, username: ACCOUNT_ID, password: ACCESS_KEY },
+        Fake: { url: `http://127.0.0.1:${(fakeConnector.address() as AddressInfo).port}/`, username: 'u', password: 'p' },
+      },
+    });
+  });
+  afterAll(async () => {
+    await simulator.stop();
+    await service.stop();
+    await new Promise((resolve) => fakeConnector.close(resolve));
+    await receiver.stop();
+  });
+
+  const pay = (call: string, attributes: Record<string, string>) =>
+    request(simulator.url).post(`/simulator/calls/${call}/pay`).type('form').send({ statusCallback: `${receiver.url}/status`, timeout: '60', ...attributes });
+  const press = (call: string, digits: string) => request(simulator.url).post(`/simulator/calls/${call}/dtmf`).type('form').send({ Digits: digits });
+  const actionOf = async (action: string) => {
+    const deadline = Date.now() + 10_000;
+    while (receiver.at(action).length === 0) {
+      if (Date.now() > deadline) throw new Error(`no action request at ${action}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return receiver.at(action)[0]!;
+  };
+
+  test('when the caller answers every prompt, then the bridge charges and the action gets success with masked fields', async () => {
+    const call = callSid();
+    const started = await pay(call, { action: `${receiver.url}/paid`, chargeAmount: '10.00', maxAttempts: '2' });
+    expect(started.body.events).toEqual(['Please enter your card number, followed by the pound key.']);
+    await press(call, `${CARD}#`);
+    await press(call, '1230#');
+    await press(call, '123#');
+    await press(call, '94111#');
+    const action = await actionOf('/paid');
+    expect(action).toMatchObject({
+      Result: 'success',
+      PaymentConfirmationCode: expect.stringMatching(/^\d{12}$/),
+      PaymentCardNumber: 'xxxx xxxx xxxx 1111',
+      PaymentCardType: 'visa',
+      ExpirationDate: '1230',
+      SecurityCode: 'xxx',
+      PaymentCardPostalCode: '94111',
+      CallSid: call,
+    });
+    const statuses = receiver.at('/status').filter((body) => body.CallSid === call);
+    expect(statuses.map((body) => body.For)).toEqual(['payment-card-number', 'expiration-date', 'security-code', 'postal-code', 'payment-processing']);
+    const events = (await request(simulator.url).get(`/simulator/calls/${call}/events`)).body.events as string[];
+    expect(events).toContain('Please enter your security code, followed by the pound key.');
+  });
+
+  test('when the caller fails a field maxAttempts times, then the action gets too-many-failed-attempts', async () => {
+    const call = callSid();
+    await pay(call, { action: `${receiver.url}/failed`, chargeAmount: '10.00', maxAttempts: '2' });
+    await press(call, '4111111111111112#');
+    await press(call, '4111111111111113#');
+    const action = await actionOf('/failed');
+    expect(action).toMatchObject({ Result: 'too-many-failed-attempts' });
+    const errors = receiver.at('/status').filter((body) => body.CallSid === call);
+    expect(errors.map((body) => [body.For, body.Attempt, body.ErrorType])).toEqual([
+      ['payment-card-number', '1', 'invalid-card-number'],
+      ['payment-card-number', '2', 'invalid-card-number'],
+    ]);
+  });
+
+  test('when the caller presses *, then the action gets caller-interrupted-with-star and nothing is charged', async () => {
+    const call = callSid();
+    const before = service.logs.entries().filter((entry) => entry.message === 'payment').length;
+    await pay(call, { action: `${receiver.url}/star`, chargeAmount: '10.00' });
+    await press(call, `${CARD}#`);
+    await press(call, '12*');
+    expect(await actionOf('/star')).toMatchObject({ Result: 'caller-interrupted-with-star' });
+    await simulator.settled();
+    expect(service.logs.entries().filter((entry) => entry.message === 'payment').length).toBe(before);
+  });
+
+  test('when the connector answers parameters, then they reach the action as PayConnector_*', async () => {
+    const call = callSid();
+    await pay(call, { action: `${receiver.url}/params`, chargeAmount: '5.00', paymentConnector: 'Fake', securityCode: 'false', postalCode: '94105' });
+    await press(call, `${CARD}#`);
+    await press(call, '1230#');
+    expect(await actionOf('/params')).toMatchObject({ Result: 'success', PaymentConfirmationCode: 'ch_1', PayConnector_confirmation_number: 'C-77', PaymentCardPostalCode: '94105' });
+  });
+
+  test('when every request the simulator posted is read, then none holds a full card number or CVV', async () => {
+    await simulator.settled();
+    const all = receiver.bodies.map((body) => body.raw).join('\n');
+    expect(receiver.bodies.length).toBeGreaterThan(8);
+    for (const clear of [CARD, '4111111111111112', '4111111111111113']) expect(all).not.toContain(clear);
+    for (const body of receiver.bodies) if (body.fields.SecurityCode !== undefined) expect(body.fields.SecurityCode).toMatch(/^x+$/);
+  });
+});
