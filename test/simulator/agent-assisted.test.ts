@@ -197,6 +197,19 @@ describe('agent-assisted payments through the simulator and the bridge', () => {
     expect(await callback.waitFor(session.sid, (body) => body.ErrorType !== undefined)).toMatchObject({ ErrorType: 'invalid-card-number-security-code-capture-sequence' });
   });
 
+  test('when the caller types nothing within Timeout, then the field ends with input-timeout', async () => {
+    const session = agent(simulator, callback, newCallSid());
+    await session.start({ ChargeAmount: '5.00', Timeout: '1' });
+    await session.update({ Capture: 'payment-card-number' });
+    await session.keypad('4111');
+    expect(await callback.waitFor(session.sid, (body) => body.ErrorType !== undefined)).toMatchObject({
+      Capture: 'payment-card-number',
+      PartialResult: 'false',
+      ErrorType: 'input-timeout',
+      Required: 'PaymentCardNumber,ExpirationDate,SecurityCode,PostalCode',
+    });
+  });
+
   test('when the account token is wrong, then Twilio’s 401 answers', async () => {
     const response = await request(simulator.url)
       .post(`/2010-04-01/Accounts/${ACCOUNT_SID}/Calls/${newCallSid()}/Payments.json`)
