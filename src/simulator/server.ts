@@ -5,7 +5,7 @@ import express, { type Request, type Response } from 'express';
 import { constantTimeMatcher } from '../redaction/constant-time';
 import type { ConnectorConfig } from './connector-call';
 import { IvrPay } from './ivr-pay';
-import { CAPTURE_FIELDS, PaySession, type CaptureField } from './session';
+import { CAPTURE_FIELDS, PaySession, rfc2822, type CaptureField } from './session';
 
 /**
  * A simulator of Twilio's side of a phone payment: the agent-assisted Payments
@@ -84,8 +84,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     account_sid: session.settings.accountSid,
     call_sid: session.settings.callSid,
     sid: session.sid,
-    date_created: session.createdAt.toUTCString(),
-    date_updated: session.updatedAt.toUTCString(),
+    date_created: rfc2822(session.createdAt),
+    date_updated: rfc2822(session.updatedAt),
     uri: `/2010-04-01/Accounts/${session.settings.accountSid}/Calls/${session.settings.callSid}/Payments/${session.sid}.json`,
   });
   const once = (key: string, answer: () => object) => {

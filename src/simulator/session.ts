@@ -266,8 +266,8 @@ export class PaySession {
       AccountSid: this.settings.accountSid,
       CallSid: this.settings.callSid,
       Sid: this.sid,
-      DateCreated: this.createdAt.toUTCString(),
-      DateUpdated: this.updatedAt.toUTCString(),
+      DateCreated: rfc2822(this.createdAt),
+      DateUpdated: rfc2822(this.updatedAt),
       PaymentMethod: this.settings.paymentMethod,
       PaymentConnector: this.settings.connectorName,
       TokenType: this.settings.tokenType,
@@ -312,4 +312,9 @@ export class PaySession {
 export function maskCard(digits: string): string {
   const hidden = 'x'.repeat(Math.max(0, digits.length - 4)).replace(/(.{4})(?=.)/g, '$1 ');
   return `${hidden} ${digits.slice(-4)}`.trim();
+}
+
+/** Twilio's date format: RFC 2822 in UTC, `Wed, 25 Nov 2026 14:55:27 +0000`. */
+export function rfc2822(date: Date): string {
+  return date.toUTCString().replace(/GMT$/, '+0000');
 }

@@ -116,7 +116,7 @@ describe('agent-assisted payments through the simulator and the bridge', () => {
     const started = await session.start({ ChargeAmount: '10.00', Currency: 'usd', Description: 'order 42' });
     expect(started.status).toBe(201);
     expect(started.body).toMatchObject({ account_sid: ACCOUNT_SID, sid: expect.stringMatching(/^PK[0-9a-f]{32}$/), uri: expect.stringContaining('/Payments/PK') });
-    expect(started.body.date_created).toMatch(/GMT$/);
+    expect(started.body.date_created).toMatch(/^\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} \+0000$/);
 
     const wrong = await session.capture('payment-card-number', `${BAD_CARD}#`);
     expect(wrong).toMatchObject({ ErrorType: 'invalid-card-number', Required: 'PaymentCardNumber,ExpirationDate,SecurityCode,PostalCode' });
