@@ -40,7 +40,8 @@ done
 [ ! -e "$run/test" ] || fail "the run stage holds tests"
 
 port=$(node -e "const s = require('net').createServer().listen(0, '127.0.0.1', () => { console.log(s.address().port); s.close(); })")
-(cd "$run" && exec env -i PATH="$PATH" NODE_ENV=production HOST=127.0.0.1 PORT="$port" DATA_DIR="$data" \
+node_options=$(sed -n 's/^ *NODE_OPTIONS="\([^"]*\)".*/\1/p' "$repo/Dockerfile")
+(cd "$run" && exec env -i PATH="$PATH" NODE_ENV=production NODE_OPTIONS="$node_options" HOST=127.0.0.1 PORT="$port" DATA_DIR="$data" \
   node --enable-source-maps dist/main.js >"$work/service.log" 2>&1) &
 pid=$!
 

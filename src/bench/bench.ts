@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { SingleBar, Presets } from 'cli-progress';
+import { PRODUCTION_NODE_OPTIONS } from './production';
 
 /**
  * `npm run bench`: the service against what it could be, in one run, on loopback.
@@ -112,7 +113,8 @@ async function main(): Promise<void> {
     const sandboxUrl = `http://127.0.0.1:${sandbox.port}/api/qsapi/3.8`;
     const service = await startProcess(
       'main.js',
-      { HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, GATEWAY_URL_PAYCONEX: sandboxUrl, NODE_ENV: 'production' },
+      // As the image runs it: NODE_ENV and NODE_OPTIONS from the Dockerfile.
+      { HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, GATEWAY_URL_PAYCONEX: sandboxUrl, NODE_ENV: 'production', NODE_OPTIONS: PRODUCTION_NODE_OPTIONS },
       /"message":"listening","port":(\d+)/,
     );
     children.push(service.child);

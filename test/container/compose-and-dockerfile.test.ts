@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { configSchema } from '../../src/config';
+import { PRODUCTION_NODE_OPTIONS } from '../../src/bench/production';
 import { openApiDocument } from '../../src/http/openapi';
 import { REPO_ROOT } from '../helpers/service';
 
@@ -23,7 +24,9 @@ const instructions = dockerfile
 const all = (keyword: string) => instructions.filter((instruction) => instruction.keyword === keyword).map((instruction) => instruction.rest);
 const runStage = instructions.slice(instructions.findIndex((instruction) => instruction.keyword === 'FROM' && instruction.rest.endsWith('AS run')));
 const runEnv = Object.fromEntries(
-  runStage.filter((i) => i.keyword === 'ENV').flatMap((i) => [...i.rest.matchAll(/(\w+)=(\S+)/g)].map((match) => [match[1]!, match[2]!])),
+  runStage
+    .filter((i) => i.keyword === 'ENV')
+    .flatMap((i) => [...i.rest.matchAll(/(\w+)=("[^"]*"|\S+)/g)].map((match) => [match[1]!, match[2]!.replace(/^"|"$/g, '')])),
 );
 
 const accepted = (name: string) =>
@@ -41,7 +44,11 @@ describe('Dockerfile', () => {
     expect(all('USER').at(-1)).toBe('node');
     expect(all('EXPOSE')).toEqual([runEnv.PORT]);
     expect(all('VOLUME')).toEqual([`["${runEnv.DATA_DIR}"]`]);
-    for (const name of Object.keys(runEnv).filter((key) => key !== 'NODE_ENV')) expect(accepted(name)).toBe(true);
+    for (const name of Object.keys(runEnv).filter((key) => !['NODE_ENV', 'NODE_OPTIONS'].includes(key))) expect(accepted(name)).toBe(true);
+  });
+
+  test('when the image sets V8 options, then they are the ones the benchmark measured', () => {
+    expect(runEnv.NODE_OPTIONS).toBe(PRODUCTION_NODE_OPTIONS);
   });
 
   test('when its health is checked, then the check calls the liveness endpoint the service serves', () => {
