@@ -5,6 +5,16 @@ import { passesAbaChecksum, passesLuhn } from '../connector/card-brand';
  * by prefix and length, Luhn, expiry in the future, CVV length by brand, postal
  * length, ABA routing checksum. The Luhn and ABA checks are the bridge's own.
  */
+export const CAPTURE_FIELDS = [
+  'payment-card-number',
+  'expiration-date',
+  'security-code',
+  'postal-code',
+  'bank-routing-number',
+  'bank-account-number',
+] as const;
+export type CaptureField = (typeof CAPTURE_FIELDS)[number];
+
 export type TwilioCardType = 'visa' | 'mastercard' | 'amex' | 'maestro' | 'discover' | 'jcb' | 'diners-club' | 'enroute';
 
 interface TypeRule {
@@ -76,4 +86,26 @@ export function checkRoutingNumber(digits: string): FieldError | undefined {
 
 export function checkBankAccountNumber(digits: string): FieldError | undefined {
   return /^\d{4,17}$/.test(digits) ? undefined : 'invalid-bank-account-number';
+}
+
+/** The check for one captured field; `cardNumber` is the one captured before, for the CVV length. */
+export function checkField(
+  field: CaptureField,
+  digits: string,
+  rules: { validCardTypes: readonly string[]; minPostalCodeLength: number; cardNumber?: string },
+): FieldError | undefined {
+  switch (field) {
+    case 'payment-card-number':
+      return checkCardNumber(digits, rules.validCardTypes);
+    case 'expiration-date':
+      return checkExpiry(digits, new Date());
+    case 'security-code':
+      return checkSecurityCode(digits, rules.cardNumber);
+    case 'postal-code':
+      return checkPostalCode(digits, rules.minPostalCodeLength);
+    case 'bank-routing-number':
+      return checkRoutingNumber(digits);
+    case 'bank-account-number':
+      return checkBankAccountNumber(digits);
+  }
 }

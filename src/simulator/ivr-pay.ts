@@ -1,17 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { Secret, secret } from '../redaction/secret';
-import {
-  cardTypeOf,
-  checkBankAccountNumber,
-  checkCardNumber,
-  checkExpiry,
-  checkPostalCode,
-  checkRoutingNumber,
-  checkSecurityCode,
-  type FieldError,
-} from './card-rules';
+import { checkField, type CaptureField, type FieldError } from './card-rules';
 import { callConnector, type ConnectorConfig } from './connector-call';
-import { maskCard, type CaptureField } from './session';
+import { connectorRequest, isCharge, maskedFields } from './payment-fields';
 
 /** The attributes of a TwiML `<Pay>` verb (twilio-pay-sessions.md §2.1) the simulator honours. */
 export interface PayVerb {
@@ -79,7 +69,7 @@ export class IvrPay {
   }
 
   get isCharge(): boolean {
-    return this.verb.chargeAmount !== undefined && Number(this.verb.chargeAmount) > 0;
+    return isCharge(this.verb);
   }
 
   keypad(keys: string): void {
@@ -111,7 +101,7 @@ export class IvrPay {
   }
 
   private fieldEntered(): void {
-    const error = this.check(this.field, this.digits);
+    const error = checkField(this.field, this.digits, { ...this.verb, cardNumber: this.captured.get('payment-card-number')?.reveal() });
     if (error) return this.failedAttempt(error);
     this.captured.set(this.field, this.field === 'payment-card-number' ? secret.cardNumber(this.digits) : secret.hidden(this.digits));
     this.status({ For: this.field, Attempt: String(this.attempt) });
@@ -129,23 +119,6 @@ export class IvrPay {
     this.prompt();
   }
 
-  private check(field: CaptureField, digits: string): FieldError | undefined {
-    switch (field) {
-      case 'payment-card-number':
-        return checkCardNumber(digits, this.verb.validCardTypes);
-      case 'expiration-date':
-        return checkExpiry(digits, new Date());
-      case 'security-code':
-        return checkSecurityCode(digits, this.captured.get('payment-card-number')?.reveal());
-      case 'postal-code':
-        return checkPostalCode(digits, this.verb.minPostalCodeLength);
-      case 'bank-routing-number':
-        return checkRoutingNumber(digits);
-      case 'bank-account-number':
-        return checkBankAccountNumber(digits);
-    }
-  }
-
   private armTimeout(): void {
     clearTimeout(this.timer);
     if (this.ended) return;
@@ -157,18 +130,7 @@ export class IvrPay {
     clearTimeout(this.timer);
     this.status({ For: 'payment-processing', Attempt: '1' });
     this.events.push('Thank you. Please wait while we process your payment.');
-    const clear = (field: CaptureField) => this.captured.get(field)?.reveal();
-    const expiry = clear('expiration-date');
-    const body: Record<string, unknown> = { method: this.isCharge ? 'charge' : 'tokenize', transaction_id: randomUUID() };
-    if (this.verb.paymentMethod === 'ach-debit') {
-      Object.assign(body, { bankaccountnumber: clear('bank-account-number'), routingnumber: clear('bank-routing-number') });
-    } else {
-      const postal = typeof this.verb.postalCode === 'string' ? this.verb.postalCode : (clear('postal-code') ?? null);
-      Object.assign(body, { cardnumber: clear('payment-card-number'), cvv: clear('security-code') ?? null, expiry_month: expiry?.slice(0, 2), expiry_year: expiry?.slice(2), postal_code: postal });
-    }
-    if (this.isCharge) Object.assign(body, { amount: this.verb.chargeAmount, currency_code: this.verb.currency.toUpperCase() });
-    Object.assign(body, { description: this.verb.description ?? null, parameters: this.verb.parameters });
-
+    const body = connectorRequest(this.verb, (field) => this.capturedValue(field));
     const outcome = await callConnector(this.verb.connector, body, this.connectorTiming);
     const idKey = this.isCharge ? 'charge_id' : 'token_id';
     if (outcome.kind === 'answer' && outcome.status === 200 && outcome.body.error_code == null && typeof outcome.body[idKey] === 'string') {
@@ -200,22 +162,20 @@ export class IvrPay {
     this.chain = this.chain.then(() => this.post(url, fields)).catch(() => undefined);
   }
 
+  /** What was captured, in clear; a literal postalCode attribute stands for the caller's entry. */
+  private capturedValue(field: CaptureField): string | undefined {
+    if (field === 'postal-code' && typeof this.verb.postalCode === 'string') return this.verb.postalCode;
+    return this.captured.get(field)?.reveal();
+  }
+
   /** The call's identity and the masked payment fields, as Twilio puts them on both requests. */
   private common(): Record<string, string> {
-    const fields: Record<string, string> = { AccountSid: this.verb.accountSid, CallSid: this.verb.callSid, PaymentMethod: this.verb.paymentMethod };
-    const card = this.captured.get('payment-card-number')?.reveal();
-    if (card) Object.assign(fields, { PaymentCardNumber: maskCard(card), PaymentCardType: cardTypeOf(card) ?? '' });
-    const expiry = this.captured.get('expiration-date')?.reveal();
-    if (expiry) fields.ExpirationDate = expiry;
-    const code = this.captured.get('security-code')?.reveal();
-    if (code) fields.SecurityCode = 'x'.repeat(code.length);
-    const postal = typeof this.verb.postalCode === 'string' ? this.verb.postalCode : this.captured.get('postal-code')?.reveal();
-    if (postal) fields.PaymentCardPostalCode = postal;
-    const account = this.captured.get('bank-account-number')?.reveal();
-    if (account) fields.BankAccountNumber = `${'*'.repeat(Math.max(0, account.length - 2))}${account.slice(-2)}`;
-    const routing = this.captured.get('bank-routing-number')?.reveal();
-    if (routing) fields.BankRoutingNumber = `*****${routing.slice(-4)}`;
-    if (this.verb.paymentMethod === 'ach-debit') fields.BankAccountType = this.verb.bankAccountType;
-    return fields;
+    return {
+      AccountSid: this.verb.accountSid,
+      CallSid: this.verb.callSid,
+      PaymentMethod: this.verb.paymentMethod,
+      ...(this.verb.paymentMethod === 'ach-debit' ? { BankAccountType: this.verb.bankAccountType } : {}),
+      ...maskedFields((field) => this.capturedValue(field)),
+    };
   }
 }

@@ -1,26 +1,8 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Secret, secret } from '../redaction/secret';
-import {
-  cardTypeOf,
-  checkBankAccountNumber,
-  checkCardNumber,
-  checkExpiry,
-  checkPostalCode,
-  checkRoutingNumber,
-  checkSecurityCode,
-  type FieldError,
-} from './card-rules';
+import { checkField, type CaptureField } from './card-rules';
 import { callConnector, type ConnectorConfig } from './connector-call';
-
-export const CAPTURE_FIELDS = [
-  'payment-card-number',
-  'expiration-date',
-  'security-code',
-  'postal-code',
-  'bank-routing-number',
-  'bank-account-number',
-] as const;
-export type CaptureField = (typeof CAPTURE_FIELDS)[number];
+import { connectorRequest, isCharge, maskedFields } from './payment-fields';
 
 /** The names `Required` lists (Twilio's example: `Required=ExpirationDate`). */
 const REQUIRED_NAMES: Record<CaptureField, string> = {
@@ -28,6 +10,16 @@ const REQUIRED_NAMES: Record<CaptureField, string> = {
   'expiration-date': 'ExpirationDate',
   'security-code': 'SecurityCode',
   'postal-code': 'PostalCode',
+  'bank-routing-number': 'BankRoutingNumber',
+  'bank-account-number': 'BankAccountNumber',
+};
+
+/** The callback field that shows each captured field. */
+const CALLBACK_NAMES: Record<CaptureField, string> = {
+  'payment-card-number': 'PaymentCardNumber',
+  'expiration-date': 'ExpirationDate',
+  'security-code': 'SecurityCode',
+  'postal-code': 'PaymentCardPostalCode',
   'bank-routing-number': 'BankRoutingNumber',
   'bank-account-number': 'BankAccountNumber',
 };
@@ -60,6 +52,7 @@ export interface SessionHooks {
 }
 
 export type SessionState = 'active' | 'completing' | 'ended';
+export { CAPTURE_FIELDS, type CaptureField } from './card-rules';
 
 /**
  * One agent-assisted pay session. Captured values are Secrets from the first
@@ -80,7 +73,7 @@ export class PaySession {
   ) {}
 
   get isCharge(): boolean {
-    return this.settings.chargeAmount !== undefined && Number(this.settings.chargeAmount) > 0;
+    return isCharge(this.settings);
   }
 
   required(): CaptureField[] {
@@ -156,30 +149,13 @@ export class PaySession {
     const { field, digits } = this.capturing!;
     this.stopCapture();
     this.touch();
-    const error = this.check(field, digits);
+    const error = checkField(field, digits, { ...this.settings, cardNumber: this.captured.get('payment-card-number')?.reveal() });
     if (error) {
       this.send({ Capture: field, PartialResult: 'false', ErrorType: error });
       return;
     }
     this.captured.set(field, field === 'payment-card-number' ? secret.cardNumber(digits) : secret.hidden(digits));
     this.send({ Capture: field, PartialResult: 'false' });
-  }
-
-  private check(field: CaptureField, digits: string): FieldError | undefined {
-    switch (field) {
-      case 'payment-card-number':
-        return checkCardNumber(digits, this.settings.validCardTypes);
-      case 'expiration-date':
-        return checkExpiry(digits, new Date());
-      case 'security-code':
-        return checkSecurityCode(digits, this.captured.get('payment-card-number')?.reveal());
-      case 'postal-code':
-        return checkPostalCode(digits, this.settings.minPostalCodeLength);
-      case 'bank-routing-number':
-        return checkRoutingNumber(digits);
-      case 'bank-account-number':
-        return checkBankAccountNumber(digits);
-    }
   }
 
   private armTimeout(): void {
@@ -199,7 +175,7 @@ export class PaySession {
   }
 
   private async payThroughConnector(): Promise<void> {
-    const outcome = await callConnector(this.settings.connector, this.connectorRequest(), {
+    const outcome = await callConnector(this.settings.connector, connectorRequest(this.settings, (field) => this.captured.get(field)?.reveal()), {
       waitMs: this.hooks.connectorWaitMs,
       retries: this.hooks.connectorRetries,
     });
@@ -220,33 +196,6 @@ export class PaySession {
       const why = outcome.kind === 'malformed' ? 'Got malformed response from Payment Provider.' : 'No answer from Payment Provider.';
       this.end({ Result: 'payment-connector-error', PayErrorCode: failureCode, PaymentError: `${rejected} ${why}` });
     }
-  }
-
-  /** The Generic Pay Connector request, built only now, for the one POST. */
-  private connectorRequest(): Record<string, unknown> {
-    const clear = (field: CaptureField) => this.captured.get(field)?.reveal();
-    const expiry = clear('expiration-date');
-    const body: Record<string, unknown> = {
-      method: this.isCharge ? 'charge' : 'tokenize',
-      transaction_id: randomUUID(),
-    };
-    if (this.settings.paymentMethod === 'ach-debit') {
-      body.bankaccountnumber = clear('bank-account-number');
-      body.routingnumber = clear('bank-routing-number');
-    } else {
-      body.cardnumber = clear('payment-card-number');
-      body.cvv = clear('security-code') ?? null;
-      body.expiry_month = expiry?.slice(0, 2);
-      body.expiry_year = expiry?.slice(2);
-      body.postal_code = clear('postal-code') ?? null;
-    }
-    if (this.isCharge) {
-      body.amount = this.settings.chargeAmount;
-      body.currency_code = this.settings.currency.toUpperCase();
-    }
-    body.description = this.settings.description ?? null;
-    body.parameters = this.settings.parameters;
-    return body;
   }
 
   private end(fields: Record<string, string>): void {
@@ -281,37 +230,13 @@ export class PaySession {
     this.chain = this.chain.then(() => this.hooks.notify(url, body)).catch(() => undefined);
   }
 
+  /** The masked capture state; the field being typed shows one x per digit so far. */
   private maskedFields(): Record<string, string> {
-    const masked: Record<string, string> = {};
     const typing = this.capturing;
-    const shown = (field: CaptureField): string | undefined => {
-      if (typing?.field === field) return 'x'.repeat(typing.digits.length);
-      return this.captured.get(field)?.reveal();
-    };
-    const card = shown('payment-card-number');
-    if (card !== undefined) {
-      masked.PaymentCardNumber = typing?.field === 'payment-card-number' ? card : maskCard(card);
-      const type = typing?.field === 'payment-card-number' ? undefined : cardTypeOf(card);
-      if (type) masked.PaymentCardType = type;
-    }
-    const expiry = shown('expiration-date');
-    if (expiry !== undefined) masked.ExpirationDate = expiry;
-    const code = shown('security-code');
-    if (code !== undefined) masked.SecurityCode = 'x'.repeat(code.length);
-    const postal = shown('postal-code');
-    if (postal !== undefined) masked.PaymentCardPostalCode = postal;
-    const account = shown('bank-account-number');
-    if (account !== undefined) masked.BankAccountNumber = typing?.field === 'bank-account-number' ? account : `${'*'.repeat(Math.max(0, account.length - 2))}${account.slice(-2)}`;
-    const routing = shown('bank-routing-number');
-    if (routing !== undefined) masked.BankRoutingNumber = typing?.field === 'bank-routing-number' ? routing : `*****${routing.slice(-4)}`;
-    return masked;
+    const fields = maskedFields((field) => (typing?.field === field ? undefined : this.captured.get(field)?.reveal()));
+    if (typing) fields[CALLBACK_NAMES[typing.field]] = 'x'.repeat(typing.digits.length);
+    return fields;
   }
-}
-
-/** `xxxx xxxx xxxx 4242`: only the last 4 digits shown, in groups of 4. */
-export function maskCard(digits: string): string {
-  const hidden = 'x'.repeat(Math.max(0, digits.length - 4)).replace(/(.{4})(?=.)/g, '$1 ');
-  return `${hidden} ${digits.slice(-4)}`.trim();
 }
 
 /** Twilio's date format: RFC 2822 in UTC, `Wed, 25 Nov 2026 14:55:27 +0000`. */

@@ -1,5 +1,5 @@
 import { cardTypeOf, checkCardNumber, checkExpiry, checkPostalCode, checkSecurityCode } from '../../src/simulator/card-rules';
-import { maskCard } from '../../src/simulator/session';
+import { maskCard } from '../../src/simulator/payment-fields';
 
 describe('the card rules Twilio applies while the caller types', () => {
   test.each([
