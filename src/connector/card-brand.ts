@@ -61,6 +61,13 @@ export function passesLuhn(digits: string): boolean {
   return digits.length > 0 && sum % 10 === 0;
 }
 
+/** A card is good through the last day of its expiry month (MMYY). */
+export function expiryHasPassed(mmyy: string, now: Date): boolean {
+  const month = Number(mmyy.slice(0, 2));
+  const year = 2000 + Number(mmyy.slice(2));
+  return year * 12 + month < now.getUTCFullYear() * 12 + now.getUTCMonth() + 1;
+}
+
 /** The ABA routing number checksum: 3-7-1 weights over nine digits. */
 export function passesAbaChecksum(routing: string): boolean {
   if (!/^\d{9}$/.test(routing)) return false;

@@ -26,7 +26,6 @@ export function createGatewayClient(options: { timeoutMs: number }): GatewayClie
   const client: AxiosInstance = axios.create({
     httpAgent,
     httpsAgent,
-    timeout: options.timeoutMs,
     // A redirect could carry card data to another host: it is an answer, never followed.
     maxRedirects: 0,
     maxContentLength: MAX_ANSWER_BYTES,

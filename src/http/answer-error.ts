@@ -26,9 +26,9 @@ export function answerErrors(logger: Logger): ErrorRequestHandler {
     }
     context.outcome = failure instanceof PaymentFailure ? 'error' : 'rejected';
     context.errorCode = failure.code;
-    if (context.route?.startsWith('/transactions') || context.route === '/metrics') {
-      // These are not connector endpoints: no charge_id, and a Bearer challenge.
-      if (failure instanceof Unauthorized) res.setHeader('WWW-Authenticate', `Bearer realm="${context.route.slice(1).split('/')[0]}"`);
+    if (context.bearerRealm) {
+      // Not a connector endpoint: no charge_id, and a Bearer challenge.
+      if (failure instanceof Unauthorized) res.setHeader('WWW-Authenticate', `Bearer realm="${context.bearerRealm}"`);
       res.status(failure.httpStatus).json({ error_code: failure.code, error_message: failure.message });
       return;
     }

@@ -45,7 +45,7 @@ export function operationsRoutes(options: OperationsOptions): Router {
   });
 
   router.get('/metrics', async (req, res) => {
-    contextOf(res).route = '/metrics';
+    Object.assign(contextOf(res), { route: '/metrics', bearerRealm: 'metrics' });
     if (hasMetricsToken && !hasMetricsToken(req)) throw new Unauthorized('A valid metrics Bearer token is required');
     res.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
   });

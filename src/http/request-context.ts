@@ -23,6 +23,11 @@ export interface RequestContext {
   gatewayMs?: number;
   /** First request for its transaction_id, joined to a running one, or replayed from the journal. */
   arrival?: Arrival;
+  /**
+   * Set by routes that are not connector endpoints (reconciliation, metrics): their errors
+   * are a plain `{error_code, error_message}` with a Bearer challenge of this realm.
+   */
+  bearerRealm?: string;
   /** How the journal recorded the payment this request made (first arrivals only). */
   journalStatus?: JournalStatus;
 }

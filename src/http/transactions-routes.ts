@@ -13,7 +13,9 @@ export function transactionsRoutes(journal: TransactionJournal, adminToken: stri
   const router = Router();
   const hasAdminToken = bearerTokenCheck(adminToken);
   const authorized: RequestHandler = (req, res, next) => {
-    contextOf(res).route = (req.route as { path?: string } | undefined)?.path ?? '/transactions';
+    const context = contextOf(res);
+    context.route = (req.route as { path?: string } | undefined)?.path ?? '/transactions';
+    context.bearerRealm = 'transactions';
     if (!hasAdminToken(req)) throw new Unauthorized('A valid admin Bearer token is required');
     next();
   };

@@ -72,8 +72,9 @@ async function chargeOnce(deps: PaymentDependencies, input: PaymentInput, paymen
   let gatewayMs: number | null = null;
   try {
     const request = connector.translator.buildRequest(requestValues(payment, credentials), payment.method, payment.tender);
+    const debug = deps.logger.isDebugEnabled();
     // Sensitive fields (the mapping's list) are Secrets here: this line shows their masks.
-    deps.logger.debug('gateway request', {
+    if (debug) deps.logger.debug('gateway request', {
       request_id: context.requestId,
       connector: connector.name,
       url: connector.endpoint,
@@ -87,13 +88,15 @@ async function chargeOnce(deps: PaymentDependencies, input: PaymentInput, paymen
       context.gatewayMs = gatewayMs;
     });
     const secrets = secretsOf(payment, credentials);
-    // Gateways echo some of what they got (PayConex: card_expiration): mask every sensitive field sent.
-    const sentSecrets = request.fields.map(([, value]) => value).filter((value): value is Secret => value instanceof Secret);
-    deps.logger.debug('gateway answer', {
-      request_id: context.requestId,
-      status: answer.status,
-      body: scrubSecrets(answer.body.slice(0, DEBUG_BODY_CHARS), [...secrets, ...sentSecrets]),
-    });
+    if (debug) {
+      // Gateways echo some of what they got (PayConex: card_expiration): mask every sensitive field sent.
+      const sentSecrets = request.fields.map(([, value]) => value).filter((value): value is Secret => value instanceof Secret);
+      deps.logger.debug('gateway answer', {
+        request_id: context.requestId,
+        status: answer.status,
+        body: scrubSecrets(answer.body.slice(0, DEBUG_BODY_CHARS), [...secrets, ...sentSecrets]),
+      });
+    }
     const verdict = connector.translator.readAnswer(payment.method, answer, secrets);
     if (verdict.approved) {
       context.outcome = 'approved';

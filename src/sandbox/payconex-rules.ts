@@ -1,4 +1,4 @@
-import { cardBrand, passesAbaChecksum, passesLuhn } from '../connector/card-brand';
+import { cardBrand, expiryHasPassed, passesAbaChecksum, passesLuhn } from '../connector/card-brand';
 
 /**
  * The sandbox's documented behaviour for a QSAPI 3.8 request (README, "Sandbox
@@ -92,7 +92,7 @@ export function answerQsapi(fields: QsapiFields, next: { transactionId: string; 
     swiped: false,
   };
   if (!passesLuhn(number)) return declined(card, 30370, 'CARD DATA UNREADABLE', 'CARD DATA UNREADABLE', type);
-  if (isExpired(expiration, next.now)) return declined(card, 30002, 'DECLINED', 'EXPIRED CARD', type);
+  if (expiryHasPassed(expiration, next.now)) return declined(card, 30002, 'DECLINED', 'EXPIRED CARD', type);
   if (type === 'STORE') return { ...card, error: false, error_code: 0, error_message: '', authorization_message: 'STORED' };
   if (amount === DECLINE_AMOUNT) return declined(card, 30002, 'DECLINED', 'CALL AUTH CENTER', type);
   return {
@@ -120,9 +120,3 @@ function declined(base: QsapiAnswer, code: number, message: string, authorizatio
   return { ...base, ...approval, error: true, error_code: code, error_message: message, error_msg: message, authorization_message: authorization };
 }
 
-/** A card is good through the last day of its expiry month. */
-function isExpired(mmyy: string, now: Date): boolean {
-  const month = Number(mmyy.slice(0, 2));
-  const year = 2000 + Number(mmyy.slice(2));
-  return year * 12 + month < now.getUTCFullYear() * 12 + now.getUTCMonth() + 1;
-}

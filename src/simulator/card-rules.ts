@@ -1,4 +1,4 @@
-import { passesAbaChecksum, passesLuhn } from '../connector/card-brand';
+import { expiryHasPassed, passesAbaChecksum, passesLuhn } from '../connector/card-brand';
 
 /**
  * What Twilio checks while the caller types (twilio-pay-sessions.md §3): card types
@@ -66,9 +66,7 @@ export function checkCardNumber(digits: string, validTypes: readonly string[]): 
 /** MMYY, the last day of that month not yet past. */
 export function checkExpiry(digits: string, now: Date): FieldError | undefined {
   if (!/^(0[1-9]|1[0-2])\d{2}$/.test(digits)) return 'invalid-date';
-  const month = Number(digits.slice(0, 2));
-  const year = 2000 + Number(digits.slice(2));
-  return year * 12 + month < now.getUTCFullYear() * 12 + now.getUTCMonth() + 1 ? 'invalid-date' : undefined;
+  return expiryHasPassed(digits, now) ? 'invalid-date' : undefined;
 }
 
 export function checkSecurityCode(digits: string, cardNumber: string | undefined): FieldError | undefined {

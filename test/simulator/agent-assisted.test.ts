@@ -1,7 +1,6 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { startSimulator, type Simulator } from '../../src/simulator/server';
+import { CallbackReceiver } from '../helpers/callback-receiver';
 import { RecordingGateway } from '../helpers/recording-gateway';
 import { startService, type TestService } from '../helpers/service';
 import { ACCESS_KEY, ACCOUNT_ID } from '../helpers/test-data';
@@ -19,45 +18,10 @@ const CVV = '973';
 const ROUTING = '244183602';
 const BANK_ACCOUNT = '123456789';
 
-class CallbackReceiver {
-  readonly bodies: Array<Record<string, string>> = [];
-  readonly raw: string[] = [];
-  private server?: http.Server;
-  url = '';
-
-  async start(): Promise<this> {
-    this.server = http.createServer((req, res) => {
-      let text = '';
-      req.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      req.on('end', () => {
-        this.raw.push(text);
-        this.bodies.push(Object.fromEntries(new URLSearchParams(text)));
-        res.end();
-      });
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}/status`;
-    return this;
-  }
-
-  of(sid: string) {
-    return this.bodies.filter((body) => body.Sid === sid);
-  }
-
-  async waitFor(sid: string, predicate: (body: Record<string, string>) => boolean, timeoutMs = 15_000): Promise<Record<string, string>> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.of(sid).find(predicate);
-      if (found) return found;
-      if (Date.now() > deadline) throw new Error(`no callback matched for ${sid}: ${JSON.stringify(this.of(sid).slice(-3))}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-
-  async stop(): Promise<void> {
-    await new Promise((resolve) => this.server?.close(resolve));
-  }
-}
+/** The callbacks of one pay session, from the receiver that got them all. */
+const ofSession = (receiver: CallbackReceiver, sid: string) => receiver.received.map((request) => request.fields).filter((fields) => fields.Sid === sid);
+const waitForSession = (receiver: CallbackReceiver, sid: string, predicate: (fields: Record<string, string>) => boolean) =>
+  receiver.waitFor((fields) => fields.Sid === sid && predicate(fields));
 
 let callCounter = 0;
 const newCallSid = () => `CA${(++callCounter).toString(16).padStart(32, '0')}`;
@@ -66,7 +30,7 @@ let keyCounter = 0;
 function agent(simulator: Simulator, callback: CallbackReceiver, callSid: string) {
   const payments = `/2010-04-01/Accounts/${ACCOUNT_SID}/Calls/${callSid}/Payments`;
   const post = (path: string, form: Record<string, string>) =>
-    request(simulator.url).post(path).auth(ACCOUNT_SID, AUTH_TOKEN).type('form').send({ IdempotencyKey: `key-${++keyCounter}`, StatusCallback: callback.url, ...form });
+    request(simulator.url).post(path).auth(ACCOUNT_SID, AUTH_TOKEN).type('form').send({ IdempotencyKey: `key-${++keyCounter}`, StatusCallback: `${callback.url}/status`, ...form });
   let sid = '';
   return {
     async start(form: Record<string, string> = {}) {
@@ -82,10 +46,10 @@ function agent(simulator: Simulator, callback: CallbackReceiver, callSid: string
     hangUp: () => request(simulator.url).post(`/simulator/calls/${callSid}/hangup`),
     /** Capture one field: the agent asks, the caller types, the field's final callback arrives. */
     async capture(field: string, digits: string) {
-      const before = callback.of(sid).length;
+      const before = ofSession(callback, sid).length;
       await this.update({ Capture: field });
       await this.keypad(digits);
-      return callback.waitFor(sid, (body) => body.Capture === field && body.PartialResult === 'false' && callback.of(sid).indexOf(body) >= before);
+      return waitForSession(callback, sid, (body) => body.Capture === field && body.PartialResult === 'false' && ofSession(callback, sid).indexOf(body) >= before);
     },
   };
 }
@@ -122,9 +86,9 @@ describe('agent-assisted payments through the simulator and the bridge', () => {
     expect(wrong).toMatchObject({ ErrorType: 'invalid-card-number', Required: 'PaymentCardNumber,ExpirationDate,SecurityCode,PostalCode' });
     await session.update({ Capture: 'payment-card-number' });
     await session.keypad(CARD.slice(0, 6));
-    await callback.waitFor(session.sid, (body) => body.PartialResult === 'true' && body.PaymentCardNumber === 'xxxxxx');
+    await waitForSession(callback, session.sid, (body) => body.PartialResult === 'true' && body.PaymentCardNumber === 'xxxxxx');
     await session.keypad(`${CARD.slice(6)}#`);
-    const captured = await callback.waitFor(session.sid, (body) => body.PaymentCardNumber === 'xxxx xxxx xxxx 1111');
+    const captured = await waitForSession(callback, session.sid, (body) => body.PaymentCardNumber === 'xxxx xxxx xxxx 1111');
     expect(captured).toMatchObject({ PartialResult: 'false', PaymentCardType: 'visa', Required: 'ExpirationDate,SecurityCode,PostalCode' });
 
     expect(await session.capture('postal-code', '94111#')).toMatchObject({ PaymentCardPostalCode: '94111', Required: 'ExpirationDate,SecurityCode' });
@@ -133,7 +97,7 @@ describe('agent-assisted payments through the simulator and the bridge', () => {
 
     const before = bridgePayments().length;
     expect((await session.update({ Status: 'complete' })).status).toBe(200);
-    const final = await callback.waitFor(session.sid, (body) => body.Result !== undefined);
+    const final = await waitForSession(callback, session.sid, (body) => body.Result !== undefined);
     expect(final).toMatchObject({ Result: 'success', PaymentConfirmationCode: expect.stringMatching(/^\d{12}$/) });
     const charged = bridgePayments().slice(before);
     expect(charged).toHaveLength(1);
@@ -146,7 +110,7 @@ describe('agent-assisted payments through the simulator and the bridge', () => {
     await session.capture('payment-card-number', `${CARD}#`);
     await session.capture('expiration-date', '0831#');
     await session.update({ Status: 'complete' });
-    expect(await callback.waitFor(session.sid, (body) => body.Result !== undefined)).toMatchObject({ Result: 'success', PaymentToken: expect.stringMatching(/^\d{12}$/) });
+    expect(await waitForSession(callback, session.sid, (body) => body.Result !== undefined)).toMatchObject({ Result: 'success', PaymentToken: expect.stringMatching(/^\d{12}$/) });
   });
 
   test('when a bank account is captured, then the ACH charge succeeds with the account masked', async () => {
@@ -155,7 +119,7 @@ describe('agent-assisted payments through the simulator and the bridge', () => {
     expect(await session.capture('bank-routing-number', `${ROUTING}#`)).toMatchObject({ BankRoutingNumber: '*****3602' });
     expect(await session.capture('bank-account-number', `${BANK_ACCOUNT}#`)).toMatchObject({ BankAccountNumber: '*******89', Required: '' });
     await session.update({ Status: 'complete' });
-    expect(await callback.waitFor(session.sid, (body) => body.Result !== undefined)).toMatchObject({ Result: 'success', BankAccountType: 'consumer-savings' });
+    expect(await waitForSession(callback, session.sid, (body) => body.Result !== undefined)).toMatchObject({ Result: 'success', BankAccountType: 'consumer-savings' });
   });
 
   test('when the agent cancels mid-way, then the session ends and the bridge is never called', async () => {
@@ -175,7 +139,7 @@ describe('agent-assisted payments through the simulator and the bridge', () => {
     await session.capture('payment-card-number', `${CARD}#`);
     await session.capture('expiration-date', '1230#');
     await session.update({ Status: 'complete' });
-    expect(await callback.waitFor(session.sid, (body) => body.Result !== undefined)).toMatchObject({
+    expect(await waitForSession(callback, session.sid, (body) => body.Result !== undefined)).toMatchObject({
       Result: 'payment-connector-error',
       ConnectorError: '30002',
       PayErrorCode: '64008',
@@ -194,7 +158,7 @@ describe('agent-assisted payments through the simulator and the bridge', () => {
     expect(second.body).toMatchObject({ code: 64021 });
     const sequence = await session.update({ Capture: 'security-code' });
     expect(sequence.status).toBe(200);
-    expect(await callback.waitFor(session.sid, (body) => body.ErrorType !== undefined)).toMatchObject({ ErrorType: 'invalid-card-number-security-code-capture-sequence' });
+    expect(await waitForSession(callback, session.sid, (body) => body.ErrorType !== undefined)).toMatchObject({ ErrorType: 'invalid-card-number-security-code-capture-sequence' });
   });
 
   test('when the caller types nothing within Timeout, then the field ends with input-timeout', async () => {
@@ -202,7 +166,7 @@ describe('agent-assisted payments through the simulator and the bridge', () => {
     await session.start({ ChargeAmount: '5.00', Timeout: '1' });
     await session.update({ Capture: 'payment-card-number' });
     await session.keypad('4111');
-    expect(await callback.waitFor(session.sid, (body) => body.ErrorType !== undefined)).toMatchObject({
+    expect(await waitForSession(callback, session.sid, (body) => body.ErrorType !== undefined)).toMatchObject({
       Capture: 'payment-card-number',
       PartialResult: 'false',
       ErrorType: 'input-timeout',
@@ -215,17 +179,17 @@ describe('agent-assisted payments through the simulator and the bridge', () => {
       .post(`/2010-04-01/Accounts/${ACCOUNT_SID}/Calls/${newCallSid()}/Payments.json`)
       .auth(ACCOUNT_SID, 'not-the-token')
       .type('form')
-      .send({ IdempotencyKey: 'k', StatusCallback: callback.url });
+      .send({ IdempotencyKey: 'k', StatusCallback: `${callback.url}/status` });
     expect(response.status).toBe(401);
     expect(response.body).toMatchObject({ code: 20003, message: 'Authenticate' });
   });
 
   test('when every callback so far is read, then none holds a full card, CVV, bank account or routing number', async () => {
     await simulator.settled();
-    const all = callback.raw.join('\n');
-    expect(callback.raw.length).toBeGreaterThan(20);
+    const all = callback.received.map((request) => request.raw).join('\n');
+    expect(callback.received.length).toBeGreaterThan(20);
     for (const clear of [CARD, BAD_CARD, ROUTING, BANK_ACCOUNT]) expect(all).not.toContain(clear);
-    for (const body of callback.bodies) if (body.SecurityCode !== undefined) expect(body.SecurityCode).toMatch(/^x*$/);
+    for (const { fields } of callback.received) if (fields.SecurityCode !== undefined) expect(fields.SecurityCode).toMatch(/^x*$/);
   });
 });
 
@@ -247,7 +211,7 @@ describe('a slow gateway behind the bridge', () => {
       await session.capture('payment-card-number', `${CARD}#`);
       await session.capture('expiration-date', '1230#');
       await session.update({ Status: 'complete' });
-      expect(await callback.waitFor(session.sid, (body) => body.Result !== undefined)).toMatchObject({ Result: 'success', PaymentConfirmationCode: '000000008888' });
+      expect(await waitForSession(callback, session.sid, (body) => body.Result !== undefined)).toMatchObject({ Result: 'success', PaymentConfirmationCode: '000000008888' });
       expect(gateway.requests).toHaveLength(1);
       const arrivals = service.logs.entries().filter((entry) => entry.message === 'payment').map((entry) => entry.arrival);
       expect(arrivals.filter((arrival) => arrival === 'first')).toHaveLength(1);

@@ -2,36 +2,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { startSimulator, type Simulator } from '../../src/simulator/server';
+import { CallbackReceiver } from '../helpers/callback-receiver';
 import { startService, type TestService } from '../helpers/service';
 import { ACCESS_KEY, ACCOUNT_ID } from '../helpers/test-data';
 
 /** IVR self-service: a call reaches <Pay>; the caller answers its prompts on the keypad. */
 const CARD = '4111111111111111';
-
-class Receiver {
-  readonly bodies: Array<{ path: string; fields: Record<string, string>; raw: string }> = [];
-  private server?: http.Server;
-  url = '';
-  async start(): Promise<this> {
-    this.server = http.createServer((req, res) => {
-      let raw = '';
-      req.on('data', (chunk: Buffer) => (raw += chunk.toString()));
-      req.on('end', () => {
-        this.bodies.push({ path: req.url ?? '', fields: Object.fromEntries(new URLSearchParams(raw)), raw });
-        res.end();
-      });
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
-    return this;
-  }
-  at(path: string) {
-    return this.bodies.filter((body) => body.path === path).map((body) => body.fields);
-  }
-  async stop() {
-    await new Promise((resolve) => this.server?.close(resolve));
-  }
-}
 
 let calls = 0;
 const callSid = () => `CA${(0xf000 + ++calls).toString(16).padStart(32, '0')}`;
@@ -40,7 +16,7 @@ describe('IVR <Pay> through the simulator and the bridge', () => {
   let service: TestService;
   let simulator: Simulator;
   let fakeConnector: http.Server;
-  const receiver = new Receiver();
+  const receiver = new CallbackReceiver();
 
   beforeAll(async () => {
     await receiver.start();
@@ -138,9 +114,9 @@ describe('IVR <Pay> through the simulator and the bridge', () => {
 
   test('when every request the simulator posted is read, then none holds a full card number or CVV', async () => {
     await simulator.settled();
-    const all = receiver.bodies.map((body) => body.raw).join('\n');
-    expect(receiver.bodies.length).toBeGreaterThan(8);
+    const all = receiver.received.map((request) => request.raw).join('\n');
+    expect(receiver.received.length).toBeGreaterThan(8);
     for (const clear of [CARD, '4111111111111112', '4111111111111113']) expect(all).not.toContain(clear);
-    for (const body of receiver.bodies) if (body.fields.SecurityCode !== undefined) expect(body.fields.SecurityCode).toMatch(/^x+$/);
+    for (const { fields } of receiver.received) if (fields.SecurityCode !== undefined) expect(fields.SecurityCode).toMatch(/^x+$/);
   });
 });
