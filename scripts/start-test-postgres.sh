@@ -15,7 +15,14 @@ if ! pg_lsclusters -h | awk '{print $1" "$2}' | grep -q "^${version} main$"; the
   pg_createcluster "$version" main >/dev/null
 fi
 if ! pg_lsclusters -h | grep -q "^${version} *main .* online"; then
-  pg_ctlcluster "$version" main start
+  # The server outlives this script, so it must hold none of our descriptors: holding fd 3 (the
+  # caller's $(...) pipe) made `TEST_DATABASE_URL=$(...)` wait for the server to exit, forever.
+  (
+    for fd in $(ls /proc/$BASHPID/fd); do
+      if [ "$fd" -gt 2 ]; then eval "exec $fd>&-"; fi
+    done
+    exec pg_ctlcluster "$version" main start </dev/null
+  )
 fi
 
 for _ in $(seq 1 30); do
