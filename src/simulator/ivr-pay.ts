@@ -2,6 +2,7 @@ import { Secret, secret } from '../redaction/secret';
 import { checkField, type CaptureField, type FieldError } from './card-rules';
 import { callConnector, type ConnectorConfig } from './connector-call';
 import { connectorRequest, isCharge, maskedFields } from './payment-fields';
+import type { PayPrompt } from './twiml';
 
 /** The attributes of a TwiML `<Pay>` verb (twilio-pay-sessions.md §2.1) the simulator honours. */
 export interface PayVerb {
@@ -24,6 +25,8 @@ export interface PayVerb {
   bankAccountType: string;
   description?: string;
   parameters: Record<string, string>;
+  /** Custom `<Prompt>`s; a field with none matching gets the default prompt. */
+  prompts: PayPrompt[];
 }
 
 const PROMPTS: Record<CaptureField, string> = {
@@ -94,9 +97,16 @@ export class IvrPay {
     return this.fields[this.index]!;
   }
 
-  private prompt(): void {
+  private prompt(afterError?: FieldError | 'input-timeout'): void {
     this.digits = '';
-    this.events.push(PROMPTS[this.field]);
+    const custom = this.verb.prompts.find(
+      (prompt) =>
+        prompt.for === this.field &&
+        (!prompt.attempts || prompt.attempts.includes(this.attempt)) &&
+        (!prompt.errorTypes || (afterError !== undefined && prompt.errorTypes.includes(afterError))),
+    );
+    if (custom) this.events.push(custom.text);
+    else this.events.push(...(afterError ? ['That entry was not valid.'] : []), PROMPTS[this.field]);
     this.armTimeout();
   }
 
@@ -115,8 +125,7 @@ export class IvrPay {
     this.status({ For: this.field, Attempt: String(this.attempt), ErrorType: error });
     if (this.attempt >= this.verb.maxAttempts) return this.finish({ Result: 'too-many-failed-attempts', PaymentError: error });
     this.attempt += 1;
-    this.events.push('That entry was not valid.');
-    this.prompt();
+    this.prompt(error);
   }
 
   private armTimeout(): void {

@@ -6,6 +6,7 @@ import { constantTimeMatcher } from '../redaction/constant-time';
 import type { ConnectorConfig } from './connector-call';
 import { IvrPay } from './ivr-pay';
 import { CAPTURE_FIELDS, PaySession, rfc2822, type CaptureField } from './session';
+import { readPayTwiml, TwimlError, type PayTwiml } from './twiml';
 
 /**
  * A simulator of Twilio's side of a phone payment: the agent-assisted Payments
@@ -65,6 +66,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const app = express();
   app.disable('x-powered-by');
   app.use(express.urlencoded({ extended: false, limit: '32kb' }));
+  app.use(express.text({ type: ['text/xml', 'application/xml'], limit: '32kb' }));
 
   const base = '/2010-04-01/Accounts/:accountSid/Calls/:callSid/Payments';
   const authenticated = (req: Request): { accountSid: string; callSid: string } => {
@@ -167,40 +169,42 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     res.status(200).json(answer);
   });
 
-  // An IVR call flow reaching a <Pay> verb: its attributes as form fields, `parameters` as JSON.
+  // An IVR call flow reaching a <Pay> verb: the TwiML an IVR app returns to Twilio (text/xml), or
+  // the verb's attributes as form fields with `parameters` as a JSON object.
   app.post('/simulator/calls/:callSid/pay', (req, res) => {
     const callSid = String(req.params.callSid);
     if (!CALL_SID.test(callSid)) throw new TwilioError(404, 20404, 'The requested resource was not found');
     if (ivrByCall.get(callSid)?.ended === false || activeByCall.get(callSid)?.state === 'active') {
       throw new TwilioError(400, 64021, 'Invalid operation: a pay session is already active on this call (session-in-progress)');
     }
-    const body = req.body as Record<string, string | undefined>;
-    if (!body.action) throw new TwilioError(400, 21218, 'Missing required attribute action');
-    const connectorName = body.paymentConnector ?? 'Default';
+    const { attributes, parameters, prompts } = payVerbOf(req);
+    if (!attributes.action) throw new TwilioError(400, 21218, 'Missing required attribute action');
+    const connectorName = attributes.paymentConnector ?? 'Default';
     const connector = options.connectors[connectorName];
     if (!connector) throw new TwilioError(400, 64004, 'paymentConnector does not match an installed connector');
-    const paymentMethod = body.paymentMethod === 'ach-debit' ? 'ach-debit' : 'credit-card';
-    const postalCode = body.postalCode === undefined || body.postalCode === 'true' ? true : body.postalCode === 'false' ? false : body.postalCode;
+    const paymentMethod = attributes.paymentMethod === 'ach-debit' ? 'ach-debit' : 'credit-card';
+    const postalCode = attributes.postalCode === undefined || attributes.postalCode === 'true' ? true : attributes.postalCode === 'false' ? false : attributes.postalCode;
     const pay = new IvrPay(
       {
-        accountSid: String(body.AccountSid ?? `AC${'0'.repeat(32)}`),
+        accountSid: String(attributes.AccountSid ?? `AC${'0'.repeat(32)}`),
         callSid,
-        action: body.action,
-        statusCallback: body.statusCallback,
+        action: attributes.action,
+        statusCallback: attributes.statusCallback,
         paymentMethod,
-        chargeAmount: body.chargeAmount || undefined,
-        currency: body.currency ?? 'usd',
-        timeoutSeconds: Math.min(600, Math.max(1, Number(body.timeout ?? 5))),
-        maxAttempts: Math.min(3, Math.max(1, Number(body.maxAttempts ?? 1))),
-        securityCode: body.securityCode !== 'false',
+        chargeAmount: attributes.chargeAmount || undefined,
+        currency: attributes.currency ?? 'usd',
+        timeoutSeconds: Math.min(600, Math.max(1, Number(attributes.timeout ?? 5))),
+        maxAttempts: Math.min(3, Math.max(1, Number(attributes.maxAttempts ?? 1))),
+        securityCode: attributes.securityCode !== 'false',
         postalCode,
-        minPostalCodeLength: Number(body.minPostalCodeLength ?? 1),
+        minPostalCodeLength: Number(attributes.minPostalCodeLength ?? 1),
         connectorName,
         connector,
-        validCardTypes: (body.validCardTypes ?? 'visa mastercard amex').split(/\s+/).filter(Boolean),
-        bankAccountType: body.bankAccountType ?? 'consumer-checking',
-        description: body.description,
-        parameters: parseParameters(body.parameters),
+        validCardTypes: (attributes.validCardTypes ?? 'visa mastercard amex').split(/\s+/).filter(Boolean),
+        bankAccountType: attributes.bankAccountType ?? 'consumer-checking',
+        description: attributes.description,
+        parameters,
+        prompts,
       },
       hooks.notify,
       { waitMs: hooks.connectorWaitMs, retries: hooks.connectorRetries },
@@ -254,6 +258,21 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
         server.closeAllConnections();
       }),
   };
+}
+
+/** The `<Pay>` verb of a request: a TwiML document, or its attributes as form fields. */
+function payVerbOf(req: Request): PayTwiml {
+  if (typeof req.body === 'string') {
+    try {
+      return readPayTwiml(req.body);
+    } catch (error) {
+      if (error instanceof TwimlError) throw new TwilioError(400, 12100, `Document parse failure: ${error.message}`);
+      throw error;
+    }
+  }
+  const fields = (req.body ?? {}) as Record<string, unknown>;
+  const attributes = Object.fromEntries(Object.entries(fields).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+  return { attributes, parameters: parseParameters(attributes.parameters), prompts: [] };
 }
 
 function parseParameters(text: string | undefined): Record<string, string> {

@@ -16,13 +16,17 @@ describe('IVR <Pay> through the simulator and the bridge', () => {
   let service: TestService;
   let simulator: Simulator;
   let fakeConnector: http.Server;
+  const connectorRequests: Record<string, unknown>[] = [];
   const receiver = new CallbackReceiver();
 
   beforeAll(async () => {
     await receiver.start();
     service = await startService();
     // A connector that answers with parameters, to see PayConnector_* reach the action.
-    fakeConnector = http.createServer((_req, res) => {
+    fakeConnector = http.createServer(async (req, res) => {
+      let body = '';
+      for await (const chunk of req) body += String(chunk);
+      connectorRequests.push(JSON.parse(body) as Record<string, unknown>);
       res.setHeader('Content-Type', 'application/json');
       res.end(JSON.stringify({ charge_id: 'ch_1', error_code: null, error_message: null, parameters: { confirmation_number: 'C-77' } }));
     });
@@ -110,6 +114,47 @@ describe('IVR <Pay> through the simulator and the bridge', () => {
     await press(call, `${CARD}#`);
     await press(call, '1230#');
     expect(await actionOf('/params')).toMatchObject({ Result: 'success', PaymentConfirmationCode: 'ch_1', PayConnector_confirmation_number: 'C-77', PaymentCardPostalCode: '94105' });
+  });
+
+  test('when the IVR app posts its <Pay> TwiML, then its attributes, <Parameter>s and <Prompt>s drive the call', async () => {
+    const call = callSid();
+    const twiml = `<?xml version="1.0" encoding="UTF-8"?>
+      <Response>
+        <Say>Welcome to the payment line.</Say>
+        <Pay paymentConnector="Fake" chargeAmount="7.50" action="${receiver.url}/twiml" statusCallback="${receiver.url}/status"
+             timeout="60" maxAttempts="2" securityCode="false" postalCode="false" description="Order &amp; co">
+          <Parameter name="first_name" value="Ada"/>
+          <Parameter name="order" value="A-17"/>
+          <Prompt for="payment-card-number"><Say>Your card number, please.</Say></Prompt>
+          <Prompt for="expiration-date" errorType="invalid-date"><Say voice="alice">That date has passed.</Say><Say>Try again.</Say></Prompt>
+        </Pay>
+      </Response>`;
+    const started = await request(simulator.url).post(`/simulator/calls/${call}/pay`).type('text/xml').send(twiml);
+    expect(started.status).toBe(201);
+    expect(started.body.events).toEqual(['Your card number, please.']);
+    await press(call, `${CARD}#`);
+    await press(call, '0120#');
+    await press(call, '1230#');
+    expect(await actionOf('/twiml')).toMatchObject({ Result: 'success', PaymentConfirmationCode: 'ch_1', ExpirationDate: '1230' });
+    const events = (await request(simulator.url).get(`/simulator/calls/${call}/events`)).body.events as string[];
+    expect(events.slice(0, 3)).toEqual([
+      'Your card number, please.',
+      'Please enter your expiration date, two digits for the month and two for the year.',
+      'That date has passed. Try again.',
+    ]);
+    expect(connectorRequests.at(-1)).toMatchObject({ amount: '7.50', description: 'Order & co', parameters: { first_name: 'Ada', order: 'A-17' } });
+  });
+
+  test.each([
+    ['not well-formed', '<Response><Pay action="x"></Response>'],
+    ['without a <Pay> verb', '<Response><Say>Hello</Say></Response>'],
+    ['with a DOCTYPE', '<!DOCTYPE r [<!ENTITY a "aaaa">]><Response><Pay action="&a;"/></Response>'],
+  ])('when the TwiML is %s, then the answer is Twilio\'s 12100 document parse failure and no call starts', async (_case, twiml) => {
+    const call = callSid();
+    const answer = await request(simulator.url).post(`/simulator/calls/${call}/pay`).type('application/xml').send(twiml);
+    expect(answer.status).toBe(400);
+    expect(answer.body).toMatchObject({ code: 12100, message: expect.stringMatching(/^Document parse failure: /) });
+    expect((await request(simulator.url).get(`/simulator/calls/${call}/events`)).body.events).toEqual([]);
   });
 
   test('when every request the simulator posted is read, then none holds a full card number or CVV', async () => {
