@@ -11,6 +11,8 @@ export interface GateOptions {
   maxWaiters: number;
   /** How often a duplicate of another replica's payment looks at the journal. */
   pollMs: number;
+  /** First pause before writing an outcome again after the journal refused it (doubles, up to 30 s). */
+  settleRetryMs?: number;
 }
 
 /** How a request met its transaction_id: the first, joined one running here, or replayed from the journal. */
@@ -25,6 +27,7 @@ export type Arrival = 'first' | 'joined' | 'replayed';
 export class IdempotencyGate {
   private readonly running = new Map<string, { fingerprint: string; answer: Promise<WireAnswer> }>();
   private waiters = 0;
+  private draining = false;
 
   constructor(
     private readonly journal: TransactionJournal,
@@ -41,10 +44,13 @@ export class IdempotencyGate {
       arrived('joined');
       return this.waitFor(running.answer);
     }
-    const answer = this.claimAndRun(claim, perform, arrived);
+    const run = this.claimAndRun(claim, perform, arrived);
+    const answer = run.then((done) => done.answer);
     const entry = { fingerprint: claim.fingerprint, answer };
     this.running.set(id, entry);
-    answer
+    // Until its outcome is in the journal, this process answers the key's duplicates from memory.
+    run
+      .then((done) => done.recorded)
       .finally(() => {
         if (this.running.get(id) === entry) this.running.delete(id);
       })
@@ -54,10 +60,15 @@ export class IdempotencyGate {
 
   /** Resolves when every payment running in this process has settled (for a graceful stop). */
   async drain(): Promise<void> {
+    this.draining = true;
     await Promise.allSettled([...this.running.values()].map((entry) => entry.answer));
   }
 
-  private async claimAndRun(claim: NewClaim, perform: () => Promise<Settlement>, arrived: (how: Arrival) => void): Promise<WireAnswer> {
+  private async claimAndRun(
+    claim: NewClaim,
+    perform: () => Promise<Settlement>,
+    arrived: (how: Arrival) => void,
+  ): Promise<{ answer: WireAnswer; recorded: Promise<void> }> {
     let claimed;
     try {
       claimed = await this.journal.claim(claim, Date.now());
@@ -65,17 +76,37 @@ export class IdempotencyGate {
       this.onJournalError(error);
       throw new JournalUnavailable('The transaction journal is unavailable; the payment was not sent to the gateway');
     }
-    if (!claimed.claimed) return this.replay(claimed.existing, claim.fingerprint, arrived);
+    if (!claimed.claimed) return { answer: await this.replay(claimed.existing, claim.fingerprint, arrived), recorded: Promise.resolve() };
 
     arrived('first');
     const settlement = await perform();
+    // The answer goes out once the outcome is recorded, or once the journal has refused it.
+    let recorded = Promise.resolve();
     try {
       await this.journal.settle(claim, settlement, Date.now());
     } catch (error) {
-      // The caller still gets the gateway's answer; the record stays pending and is swept to `unknown` later.
       this.onJournalError(error);
+      recorded = this.recordLater(claim, settlement);
     }
-    return settlement.answer;
+    return { answer: settlement.answer, recorded };
+  }
+
+  /**
+   * Writes the outcome again and again while the journal refuses it: a record left
+   * `pending` by a live process would answer TRANSACTION_IN_PROGRESS to other replicas
+   * for as long as the process runs. If the process stops first, the next instance
+   * sweeps the record to `unknown`, as after a crash.
+   */
+  private async recordLater(claim: NewClaim, settlement: Settlement): Promise<void> {
+    for (let pauseMs = this.options.settleRetryMs ?? 1_000; !this.draining; pauseMs = Math.min(2 * pauseMs, 30_000)) {
+      await sleep(pauseMs, undefined, { ref: false });
+      try {
+        await this.journal.settle(claim, settlement, Date.now());
+        return;
+      } catch (error) {
+        this.onJournalError(error);
+      }
+    }
   }
 
   private async replay(existing: JournalRecord, fingerprint: string, arrived: (how: Arrival) => void): Promise<WireAnswer> {

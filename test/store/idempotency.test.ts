@@ -25,8 +25,11 @@ const errors: unknown[] = [];
 
 function makeGate(options: { waitLimitMs?: number; maxWaiters?: number } = {}, over: TransactionJournal = journal) {
   const keeper = new InstanceKeeper(over, { ...thisInstance(), id: 'me' }, (error) => errors.push(error));
-  return new IdempotencyGate(over, keeper, { waitLimitMs: options.waitLimitMs ?? 5_000, maxWaiters: options.maxWaiters ?? 10, pollMs: 20 }, (error) =>
-    errors.push(error),
+  return new IdempotencyGate(
+    over,
+    keeper,
+    { waitLimitMs: options.waitLimitMs ?? 5_000, maxWaiters: options.maxWaiters ?? 10, pollMs: 20, settleRetryMs: 20 },
+    (error) => errors.push(error),
   );
 }
 
@@ -100,4 +103,30 @@ test('when a record was orphaned by a crash, then its replay is OUTCOME_UNKNOWN 
   const record = await journal.get(claim('tx-orphan'));
   expect(answer.httpStatus).toBe(200);
   expect(JSON.parse(answer.body)).toEqual({ charge_id: null, error_code: 'OUTCOME_UNKNOWN', error_message: record!.errorMessage });
+});
+
+test('when the journal refuses the outcome for a while, then duplicates get the first answer from memory and the outcome is written later', async () => {
+  let refusals = 3;
+  const flaky: TransactionJournal = {
+    ...journal,
+    claim: (...args) => journal.claim(...args),
+    get: (...args) => journal.get(...args),
+    settle: (...args) => (refusals-- > 0 ? Promise.reject(new Error('disk full')) : journal.settle(...args)),
+  };
+  gate = makeGate({}, flaky);
+  const payment = controllablePayment();
+  payment.finish(settlement('id-late'));
+  const first = await gate.once(claim('tx-flaky'), payment.run, () => undefined);
+  expect(await journal.get(claim('tx-flaky'))).toMatchObject({ status: 'pending' });
+
+  const arrivals: string[] = [];
+  const duplicate = await gate.once(claim('tx-flaky'), payment.run, (how) => arrivals.push(how));
+  expect(duplicate.body).toBe(first.body);
+  expect(arrivals).toEqual(['joined']);
+  expect(payment.calls).toBe(1);
+
+  const deadline = Date.now() + 5_000;
+  while ((await journal.get(claim('tx-flaky')))?.status === 'pending' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  expect(await journal.get(claim('tx-flaky'))).toMatchObject({ status: 'approved', gatewayTransactionId: 'id-late' });
+  expect(refusals).toBe(-1);
 });
