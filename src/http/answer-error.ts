@@ -10,7 +10,7 @@ import {
   UnsupportedEncoding,
 } from '../errors';
 import { describeUnexpected, type Logger } from '../logging/logger';
-import { contextOf } from './request-context';
+import { contextOf, markAnswered } from './request-context';
 
 /**
  * Errors that reach Express become the connector's answer here, through the one
@@ -38,6 +38,7 @@ export function answerErrors(logger: Logger): ErrorRequestHandler {
 
 /** Sends an answer exactly as built (or as the journal kept it). */
 export function sendAnswer(res: Response, answer: WireAnswer): void {
+  markAnswered(contextOf(res), answer.httpStatus);
   if (res.headersSent) return;
   if (answer.httpStatus === 401) res.setHeader('WWW-Authenticate', 'Basic realm="pay-connector", charset="UTF-8"');
   res.status(answer.httpStatus).type('application/json').send(answer.body);

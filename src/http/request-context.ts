@@ -30,6 +30,12 @@ export interface RequestContext {
   bearerRealm?: string;
   /** How the journal recorded the payment this request made (first arrivals only). */
   journalStatus?: JournalStatus;
+  /** The HTTP status of the answer, once built: also when the client has gone and cannot receive it. */
+  answerStatus?: number;
+  /** The client closed the connection before its answer was sent. */
+  clientGone?: boolean;
+  /** Called once the answer is built (see markAnswered). */
+  onAnswered?: () => void;
 }
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -47,4 +53,11 @@ export function startContext(req: Request, res: Response): RequestContext {
 
 export function contextOf(res: Response): RequestContext {
   return res.locals.context as RequestContext;
+}
+
+/** Every connector answer passes here: the request's log line may be waiting for it. */
+export function markAnswered(context: RequestContext, httpStatus: number): void {
+  context.answerStatus = httpStatus;
+  context.onAnswered?.();
+  context.onAnswered = undefined;
 }

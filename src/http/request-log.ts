@@ -3,19 +3,24 @@ import type { Logger } from '../logging/logger';
 import type { Metrics } from '../observability/metrics';
 import { contextOf, startContext } from './request-context';
 
-/** One structured line per request, and its metrics, when the answer has gone out. */
+/**
+ * One structured line per request, and its metrics, when the request is over: when
+ * the answer has gone out or, for a payment whose client went away first (Twilio
+ * gives up after 10 s), when the payment has ended and its answer is built.
+ */
 export function requestLog(logger: Logger, metrics: Metrics): RequestHandler {
   return (req, res, next) => {
     const context = startContext(req, res);
     metrics.requestStarted();
-    res.on('close', () => {
+    const finish = () => {
       const line = contextOf(res);
-      metrics.requestFinished(line, res.statusCode);
+      const status = line.answerStatus ?? res.statusCode;
+      metrics.requestFinished(line, status);
       logger.info(line.connector ? 'payment' : 'request', {
         request_id: line.requestId,
         http_method: req.method,
         route: line.route ?? 'unmatched',
-        status: res.statusCode,
+        status,
         connector: line.connector,
         method: line.payMethod,
         tender: line.tender,
@@ -28,8 +33,14 @@ export function requestLog(logger: Logger, metrics: Metrics): RequestHandler {
         arrival: line.arrival,
         error_code: line.errorCode,
         gateway_ms: line.gatewayMs,
+        client_gone: line.clientGone,
         total_ms: Math.round(performance.now() - context.startedAt),
       });
+    };
+    res.on('close', () => {
+      if (res.writableFinished || context.answerStatus !== undefined || !context.connector) return finish();
+      context.clientGone = true;
+      context.onAnswered = finish;
     });
     next();
   };

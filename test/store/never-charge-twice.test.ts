@@ -159,13 +159,12 @@ describe('never charge twice across replicas', () => {
 });
 
 describe('a slow gateway and an impatient Twilio', () => {
-  test('when the first client gives up before the sandbox answers (amount 2.02, 12 s), then a retry receives the charge_id of the one gateway call', async () => {
+  test('when the first client gives up at 10 s before the sandbox answers (amount 2.02, 12 s), then a retry receives the charge_id of the one gateway call', async () => {
     const service = await startService({ DATA_DIR: temporaryDataDir() });
     try {
       const body = cardCharge({ amount: '2.02' });
-      // Twilio gives up at 10 s; giving up sooner changes nothing but the test's length.
       const first = await pay(service.url, body)
-        .timeout(1_000)
+        .timeout(10_000)
         .then(() => 'answered', () => 'gave up');
       expect(first).toBe('gave up');
       const retry = await pay(service.url, body);
@@ -173,10 +172,23 @@ describe('a slow gateway and an impatient Twilio', () => {
       // The sandbox numbers its transactions: the next one is 2 only if 2.02 reached it once.
       const next = await pay(service.url, cardCharge());
       expect(next.body.charge_id).toBe('000000000002');
+
+      // The request whose client left is logged when its payment ends, with the real outcome.
+      const lines = service.logs.entries().filter((entry) => entry.message === 'payment' && entry.transaction_id === body.transaction_id);
+      expect(lines).toHaveLength(2);
+      const abandoned = lines.find((line) => line.arrival === 'first');
+      expect(abandoned).toMatchObject({ status: 200, outcome: 'approved', client_gone: true });
+      expect(abandoned!.gateway_ms).toBeGreaterThanOrEqual(11_000);
+      const retried = lines.find((line) => line.arrival === 'joined');
+      expect(retried).toMatchObject({ status: 200 });
+      expect(retried!.client_gone).toBeUndefined();
+      const metrics = (await request(service.url).get('/metrics')).text;
+      expect(metrics).toMatch(/paybridge_gateway_duration_seconds_bucket\{le="20",connector="payconex"\} 2\b/);
+      expect(metrics).toMatch(/paybridge_gateway_duration_seconds_bucket\{le="10",connector="payconex"\} 1\b/);
     } finally {
       await service.stop();
     }
-  }, 40_000);
+  }, 60_000);
 });
 
 describe('what the journal keeps', () => {
