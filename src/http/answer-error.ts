@@ -4,6 +4,7 @@ import {
   BridgeError,
   InternalError,
   MalformedBody,
+  NotFound,
   PayloadTooLarge,
   PaymentFailure,
   Unauthorized,
@@ -60,6 +61,19 @@ function asBridgeError(error: unknown): BridgeError {
     case 'stream.encoding.set':
       return new MalformedBody('The body could not be read');
     default:
-      return new InternalError('The service failed unexpectedly; the request was not sent to the gateway');
+      return fromClientStatus(error) ?? new InternalError('The service failed unexpectedly; the request was not sent to the gateway');
   }
+}
+
+/**
+ * The request was at fault but the error has no known `type`: a path escape the router
+ * cannot decode, a body whose gzip/deflate/br data is corrupt (http-errors with a 4xx status).
+ */
+function fromClientStatus(error: unknown): BridgeError | undefined {
+  if (error instanceof URIError) return new NotFound('No such path; POST / or /connectors/{name}');
+  const status = (error as { status?: unknown } | null)?.status;
+  if (typeof status !== 'number' || status < 400 || status > 499) return undefined;
+  if (status === 413) return new PayloadTooLarge('The body is larger than the service accepts');
+  if (status === 415) return new UnsupportedEncoding('The body charset or content encoding is not supported');
+  return new MalformedBody('The body could not be read');
 }
