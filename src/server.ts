@@ -74,10 +74,20 @@ export async function start(options: StartOptions = {}): Promise<RunningService>
     logger,
   });
 
+  // Once stopping, every answer closes its connection, so that a keep-alive client cannot
+  // send another request on it that the shutdown deadline would cut.
+  let draining = false;
+  const unanswered = new Set<http.ServerResponse>();
+  const serve = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (draining) res.setHeader('Connection', 'close');
+    unanswered.add(res);
+    res.once('close', () => unanswered.delete(res));
+    app(req, res);
+  };
   // Twilio sends one small body at once: a client that trickles it is cut (slow loris).
   const server = http.createServer(
     { headersTimeout: config.headersTimeoutMs, requestTimeout: config.requestTimeoutMs, connectionsCheckingInterval: 1000 },
-    app,
+    serve,
   );
   server.keepAliveTimeout = config.keepAliveTimeoutMs;
   try {
@@ -128,6 +138,8 @@ export async function start(options: StartOptions = {}): Promise<RunningService>
     stop() {
       stopping ??= (async () => {
         // Stop accepting; answer what was accepted, for as long as a gateway call may take.
+        draining = true;
+        for (const res of unanswered) if (!res.headersSent) res.setHeader('Connection', 'close');
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         const deadline = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -76,4 +77,48 @@ describe('graceful shutdown', () => {
       await gateway.stop();
     }
   });
+
+  test('when SIGTERM arrives while a keep-alive client sends payments back to back, then its answer closes the connection and no sent request is cut', async () => {
+    const gateway = await new RecordingGateway().start();
+    const service = await startServiceProcess({
+      DATA_DIR: temporaryDataDir(),
+      GATEWAY_URL_PAYCONEX: `${gateway.url}/api/qsapi/3.8`,
+      SHUTDOWN_TIMEOUT_MS: '2500',
+    });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      gateway.willAnswer({ body: JSON.stringify({ transaction_id: '000000006666', transaction_approved: true, error: false }), delayMs: 1_000 });
+      const outcomes: string[] = [];
+      const client = (async () => {
+        for (let sent = 0; sent < 10; sent++) {
+          const outcome = await postOn(agent, service.url, JSON.stringify(cardCharge()));
+          outcomes.push(outcome);
+          if (outcome === 'ECONNREFUSED') return;
+        }
+      })();
+      await gateway.received(1);
+      service.child.kill('SIGTERM');
+      await client;
+      expect(await service.exited).toBe(0);
+      // Each request sent was answered; the one after the shutdown found the door closed.
+      expect(outcomes.at(-1)).toBe('ECONNREFUSED');
+      expect(outcomes.slice(0, -1)).toEqual(outcomes.slice(0, -1).map(() => '200 close'));
+    } finally {
+      agent.destroy();
+      service.child.kill('SIGKILL');
+      await gateway.stop();
+    }
+  });
 });
+
+/** One POST on the agent's connection: "<status> <connection header>", or the socket error's code. */
+function postOn(agent: http.Agent, url: string, body: string): Promise<string> {
+  return new Promise((resolve) => {
+    const call = http.request(url, { method: 'POST', agent, headers: { Authorization: basicAuth(), 'Content-Type': 'application/json' } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(`${res.statusCode} ${res.headers.connection}`));
+    });
+    call.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+    call.end(body);
+  });
+}
