@@ -2,6 +2,7 @@ import type { RequestHandler } from 'express';
 import type { RateLimiterMemory as MemoryLimiter } from 'rate-limiter-flexible';
 import { TooManyAuthFailures } from '../errors';
 import { basicCredentials } from './credentials';
+import { contextOf } from './request-context';
 
 // The package's index loads every backend it supports (databases, ORMs): about 9 MB of memory
 // for the one in-memory limiter used here, so that one is loaded alone.
@@ -18,19 +19,23 @@ export const AUTH_FAILURES_PER_ADDRESS = 100;
 /**
  * Repeated failed authentication from one address is refused for the rest of the
  * window with 429 TOO_MANY_AUTH_FAILURES. Only 401 answers count, and only once
- * they are sent: concurrent good requests are never slowed, nor is a connector that
- * authenticates correctly while another one fails from the same Twilio address.
+ * they are sent, so concurrent good requests are never slowed. Twilio's addresses are
+ * shared by many merchants: an account whose credentials the gateway accepted from an
+ * address in the window is exempt from that address's limit (not from its own), so
+ * broken connectors behind the same address cannot lock a working one out.
  */
 export function authFailureThrottle(): RequestHandler {
-  const perAddress = new RateLimiterMemory({ points: AUTH_FAILURES_PER_ADDRESS, duration: AUTH_FAILURE_WINDOW_SECONDS });
-  const perAccount = new RateLimiterMemory({ points: AUTH_FAILURES_PER_ACCOUNT, duration: AUTH_FAILURE_WINDOW_SECONDS });
+  const window = { duration: AUTH_FAILURE_WINDOW_SECONDS };
+  const perAddress = new RateLimiterMemory({ points: AUTH_FAILURES_PER_ADDRESS, ...window });
+  const perAccount = new RateLimiterMemory({ points: AUTH_FAILURES_PER_ACCOUNT, ...window });
+  const provenAccounts = new RateLimiterMemory({ points: 1, ...window });
 
   return async (req, res, next) => {
     const address = req.ip ?? 'unknown';
     const account = `${address}|${basicCredentials(req).username}`;
-    const [byAddress, byAccount] = await Promise.all([perAddress.get(address), perAccount.get(account)]);
+    const [byAddress, byAccount, proven] = await Promise.all([perAddress.get(address), perAccount.get(account), provenAccounts.get(account)]);
     const exhausted = [
-      [byAddress, AUTH_FAILURES_PER_ADDRESS],
+      [proven ? null : byAddress, AUTH_FAILURES_PER_ADDRESS],
       [byAccount, AUTH_FAILURES_PER_ACCOUNT],
     ] as const;
     for (const [state, limit] of exhausted) {
@@ -40,9 +45,14 @@ export function authFailureThrottle(): RequestHandler {
       }
     }
     res.on('finish', () => {
-      if (res.statusCode !== 401) return;
-      perAddress.penalty(address).catch(() => undefined);
-      perAccount.penalty(account).catch(() => undefined);
+      if (res.statusCode === 401) {
+        perAddress.penalty(address).catch(() => undefined);
+        perAccount.penalty(account).catch(() => undefined);
+        return;
+      }
+      // An approval or a decline means the gateway (or this service) accepted the credentials.
+      const { outcome } = contextOf(res);
+      if (outcome === 'approved' || outcome === 'declined') provenAccounts.set(account, 1, AUTH_FAILURE_WINDOW_SECONDS).catch(() => undefined);
     });
     next();
   };

@@ -1,6 +1,7 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import express from 'express';
 import type { PaymentMethod } from '../connector/payment-request';
+import { REQUEST_LIMITS } from '../connector/schema';
 import { MethodNotAllowed } from '../errors';
 import type { ConnectorCatalog } from '../mapping/connectors';
 import { takePayment, type PaymentDependencies } from '../payments/take-payment';
@@ -9,7 +10,6 @@ import { authFailureThrottle } from './auth-throttle';
 import { readCredentials } from './credentials';
 import { parseJsonObject } from './json-body';
 import { contextOf } from './request-context';
-
 
 /**
  * POST /, /charge, /tokenize serve the default connector;
@@ -38,6 +38,10 @@ export function connectorRoutes(
       const body = parseJsonObject(req.body);
       req.body = undefined; // the raw text holds clear card data; only the protected object travels on
       if (typeof body.method === 'string' && (body.method === 'charge' || body.method === 'tokenize')) context.payMethod = body.method;
+      // Known before the credentials are checked, so that a refused request's log line names it too.
+      if (typeof body.transaction_id === 'string' && body.transaction_id.length <= REQUEST_LIMITS.transactionIdChars) {
+        context.transactionId = body.transaction_id;
+      }
       const credentials = readCredentials(req, connector, options.allowedAccounts);
       sendAnswer(res, await takePayment(deps, { connector, credentials, body, methodFromPath }, context));
     };

@@ -26,8 +26,9 @@ describe('ALLOWED_ACCOUNTS', () => {
     const response = await request(service.url).post('/').set('Authorization', basicAuth('999999999999', ACCESS_KEY)).send(body);
     expect(response.status).toBe(401);
     expect(response.body).toEqual({ charge_id: null, error_code: 'UNAUTHORIZED', error_message: 'This gateway account may not use this service' });
-    const line = service.logs.entries().find((entry) => entry.transaction_id === body.transaction_id);
-    expect(line?.gateway_ms).toBeUndefined();
+    const line = service.logs.entries().find((entry) => entry.message === 'payment' && entry.transaction_id === body.transaction_id);
+    expect(line).toMatchObject({ status: 401, error_code: 'UNAUTHORIZED' });
+    expect(line).not.toHaveProperty('gateway_ms');
   });
 });
 
@@ -115,6 +116,25 @@ describe('repeated failed authentication', () => {
       });
       const other = await request(service.url).post('/').set('Authorization', basicAuth('210987654321', ACCESS_KEY)).send(cardCharge());
       expect(other.body.charge_id).toMatch(/^\d{12}$/);
+    } finally {
+      await service.stop();
+    }
+  });
+});
+
+describe('repeated failed authentication behind a shared address', () => {
+  test('when broken connectors exhaust the address limit, then an account proven in the window still pays and an unproven one is refused', async () => {
+    const service = await startService({ LOG_LEVEL: 'warn' });
+    try {
+      const pay = (username: string, key = ACCESS_KEY) => request(service.url).post('/').set('Authorization', basicAuth(username, key)).send(cardCharge());
+      expect((await pay('210987654321')).body.charge_id).toMatch(/^\d{12}$/);
+      // Ten misconfigured merchants, ten failures each, from the same (Twilio) address.
+      for (let merchant = 0; merchant < 10; merchant++) {
+        const username = `1000000000${String(merchant).padStart(2, '0')}`;
+        for (let attempt = 0; attempt < 10; attempt++) expect((await pay(username, 'x'.repeat(31))).status).toBe(401);
+      }
+      expect((await pay('123456789012')).status).toBe(429);
+      expect((await pay('210987654321')).body.charge_id).toMatch(/^\d{12}$/);
     } finally {
       await service.stop();
     }
