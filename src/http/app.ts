@@ -18,7 +18,7 @@ export interface AppParts {
   journal: TransactionJournal;
   metrics: Metrics;
   sandboxUrl?: string;
-  config: Pick<Config, 'adminToken' | 'allowedAccounts' | 'trustProxy' | 'bodyLimitBytes' | 'metricsToken'>;
+  config: Pick<Config, 'adminToken' | 'allowedAccounts' | 'trustProxy' | 'bodyLimitBytes' | 'metricsToken' | 'gatewayEnv'>;
   logger: Logger;
 }
 
@@ -30,7 +30,7 @@ export function createApp({ catalog, payments, journal, metrics, sandboxUrl, con
   app.set('trust proxy', config.trustProxy);
 
   app.use(requestLog(logger, metrics));
-  app.use(operationsRoutes({ catalog, journal, metrics, sandboxUrl, metricsToken: config.metricsToken }));
+  app.use(operationsRoutes({ catalog, journal, metrics, sandboxUrl, gatewayEnv: config.gatewayEnv, metricsToken: config.metricsToken }));
   app.use(connectorRoutes(catalog, payments, { allowedAccounts: config.allowedAccounts, bodyLimitBytes: config.bodyLimitBytes }));
   if (config.adminToken) app.use(transactionsRoutes(journal, config.adminToken));
   app.use(() => {

@@ -1,5 +1,7 @@
+import net from 'node:net';
 import { Router } from 'express';
 import axios from 'axios';
+import type { GatewayEnvironment } from '../config';
 import { Unauthorized } from '../errors';
 import type { ConnectorCatalog } from '../mapping/connectors';
 import type { Metrics } from '../observability/metrics';
@@ -14,10 +16,19 @@ export interface OperationsOptions {
   metrics: Metrics;
   /** The embedded sandbox, checked by /readyz in sandbox mode. */
   sandboxUrl?: string;
+  /**
+   * In sandbox mode /readyz also checks that every gateway set with GATEWAY_URL_<NAME> (such
+   * as the compose file's sandbox container) accepts connections.
+   */
+  gatewayEnv?: GatewayEnvironment;
   metricsToken?: string;
 }
 
 const READY_CHECK_TIMEOUT_MS = 2000;
+/** A gateway that takes longer than this to accept a connection is not ready. */
+const GATEWAY_CONNECT_TIMEOUT_MS = 1000;
+
+type CheckResult = 'ok' | 'failing';
 
 /**
  * /healthz, /readyz, /metrics and /openapi.json. None needs the payment
@@ -35,11 +46,19 @@ export function operationsRoutes(options: OperationsOptions): Router {
 
   router.get('/readyz', async (_req, res) => {
     contextOf(res).route = '/readyz';
-    const checks: Record<string, 'ok' | 'failing'> = {
-      mappings: options.catalog.list().length > 0 ? 'ok' : 'failing',
-      journal: await withinTime(options.journal.ping()),
-    };
-    if (options.sandboxUrl) checks.sandbox = await withinTime(axios.get(`${options.sandboxUrl}/healthz`, { timeout: READY_CHECK_TIMEOUT_MS, proxy: false }));
+    const connectors = options.catalog.list();
+    // Named by what is checked, never by where it is: the answer reveals no URL.
+    const pending: Array<[string, Promise<CheckResult>]> = [['journal', withinTime(options.journal.ping())]];
+    if (options.sandboxUrl) {
+      pending.push(['sandbox', withinTime(axios.get(`${options.sandboxUrl}/healthz`, { timeout: READY_CHECK_TIMEOUT_MS, proxy: false }))]);
+    }
+    if (options.gatewayEnv === 'sandbox') {
+      for (const connector of connectors.filter((c) => c.endpointFrom === 'override')) {
+        pending.push([`gateway:${connector.name}`, withinTime(acceptsConnections(connector.endpoint))]);
+      }
+    }
+    const checks: Record<string, CheckResult> = { mappings: connectors.length > 0 ? 'ok' : 'failing' };
+    for (const [name, result] of await Promise.all(pending.map(async ([name, check]) => [name, await check] as const))) checks[name] = result;
     const ready = Object.values(checks).every((check) => check === 'ok');
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
   });
@@ -57,7 +76,7 @@ export function operationsRoutes(options: OperationsOptions): Router {
   return router;
 }
 
-async function withinTime(check: Promise<unknown>): Promise<'ok' | 'failing'> {
+async function withinTime(check: Promise<unknown>): Promise<CheckResult> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), READY_CHECK_TIMEOUT_MS)));
   try {
@@ -68,4 +87,26 @@ async function withinTime(check: Promise<unknown>): Promise<'ok' | 'failing'> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Resolves once the endpoint's host accepts a TCP connection (closed at once, nothing sent). */
+function acceptsConnections(endpoint: string): Promise<void> {
+  const url = new URL(endpoint);
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port, timeout: GATEWAY_CONNECT_TIMEOUT_MS });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve();
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      reject(new Error('connect timeout'));
+    });
+    socket.once('error', (error) => {
+      socket.destroy();
+      reject(error);
+    });
+  });
 }

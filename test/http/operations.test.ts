@@ -1,12 +1,14 @@
 import express from 'express';
 import request from 'supertest';
 import { execFile } from 'node:child_process';
+import net, { type AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import type { Express } from 'express';
 import { createLogger } from '../../src/logging/logger';
 import { createMetrics } from '../../src/observability/metrics';
 import { operationsRoutes } from '../../src/http/operations-routes';
 import { requestLog } from '../../src/http/request-log';
+import { QSAPI_PATH, startSandboxGateway } from '../../src/sandbox/server';
 import { openSqliteJournal } from '../../src/store/sqlite-journal';
 import { startService, temporaryDataDir, type TestService } from '../helpers/service';
 import { ACCOUNT_ID, basicAuth, cardCharge } from '../helpers/test-data';
@@ -103,4 +105,65 @@ test('when the journal cannot answer, then /readyz is 503 and names the failing 
   const response = await request(app).get('/readyz');
   expect(response.status).toBe(503);
   expect(response.body).toEqual({ status: 'not ready', checks: { mappings: 'failing', journal: 'failing' } });
+});
+
+/** A loopback port nothing listens on: a sandbox container that is down. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+// The compose quick start: GATEWAY_URL_PAYCONEX points at the sandbox container, so the embedded
+// sandbox never starts and /readyz must check the one the service really calls.
+describe('readiness with the sandbox outside the service (GATEWAY_URL_<NAME>)', () => {
+  test('when the outside sandbox is down, then /readyz is 503, names the connector and not its address', async () => {
+    const port = await closedPort();
+    const service = await startService({ GATEWAY_ENV: 'sandbox', GATEWAY_URL_PAYCONEX: `http://127.0.0.1:${port}${QSAPI_PATH}` });
+    try {
+      const response = await request(service.url).get('/readyz');
+      expect(response.status).toBe(503);
+      expect(response.body).toEqual({ status: 'not ready', checks: { mappings: 'ok', journal: 'ok', 'gateway:payconex': 'failing' } });
+      expect(response.text).not.toContain('127.0.0.1');
+      expect(response.text).not.toContain(String(port));
+      expect(response.text).not.toContain(QSAPI_PATH);
+    } finally {
+      await service.stop();
+    }
+  });
+
+  test('when the outside sandbox is up, then /readyz is 200; when it stops, then 503', async () => {
+    const sandbox = await startSandboxGateway();
+    let sandboxRunning = true;
+    const service = await startService({ GATEWAY_ENV: 'sandbox', GATEWAY_URL_PAYCONEX: sandbox.url + QSAPI_PATH });
+    try {
+      const up = await request(service.url).get('/readyz');
+      expect(up.status).toBe(200);
+      expect(up.body).toEqual({ status: 'ready', checks: { mappings: 'ok', journal: 'ok', 'gateway:payconex': 'ok' } });
+      expect(up.text).not.toContain(sandbox.url);
+
+      await sandbox.stop();
+      sandboxRunning = false;
+      const down = await request(service.url).get('/readyz');
+      expect(down.status).toBe(503);
+      expect(down.body.checks).toMatchObject({ 'gateway:payconex': 'failing' });
+    } finally {
+      await service.stop();
+      if (sandboxRunning) await sandbox.stop();
+    }
+  });
+
+  test('when the gateway environment is not sandbox, then /readyz does not depend on the gateways', async () => {
+    const port = await closedPort();
+    const service = await startService({ GATEWAY_ENV: 'certification', GATEWAY_URL_PAYCONEX: `http://127.0.0.1:${port}${QSAPI_PATH}` });
+    try {
+      const response = await request(service.url).get('/readyz');
+      expect(response.status).toBe(200);
+      expect(response.body).toEqual({ status: 'ready', checks: { mappings: 'ok', journal: 'ok' } });
+    } finally {
+      await service.stop();
+    }
+  });
 });
