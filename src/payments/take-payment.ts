@@ -87,14 +87,14 @@ async function chargeOnce(deps: PaymentDependencies, input: PaymentInput, paymen
       gatewayMs = Math.round(performance.now() - started);
       context.gatewayMs = gatewayMs;
     });
-    const secrets = secretsOf(payment, credentials);
+    // Gateways echo some of what they got (PayConex: card_expiration): every sensitive field
+    // sent is masked wherever the answer's text travels on, to the log or to the caller.
+    const secrets = [...secretsOf(payment, credentials), ...request.fields.map(([, value]) => value).filter((value): value is Secret => value instanceof Secret)];
     if (debug) {
-      // Gateways echo some of what they got (PayConex: card_expiration): mask every sensitive field sent.
-      const sentSecrets = request.fields.map(([, value]) => value).filter((value): value is Secret => value instanceof Secret);
       deps.logger.debug('gateway answer', {
         request_id: context.requestId,
         status: answer.status,
-        body: scrubSecrets(answer.body.slice(0, DEBUG_BODY_CHARS), [...secrets, ...sentSecrets]),
+        body: scrubSecrets(answer.body.slice(0, DEBUG_BODY_CHARS), secrets),
       });
     }
     const verdict = connector.translator.readAnswer(payment.method, answer, secrets);
