@@ -3,7 +3,7 @@ import { FieldTooLong, InvalidRequest, TooManyParameters } from '../errors';
 import { Secret, secret, lastDigits, bankAccountVisibleDigits } from '../redaction/secret';
 import { canonicalAmount, isBelowMaximum, isZeroAmount } from './amount';
 import { cardBrand, type CardBrand } from './card-brand';
-import { connectorRequestSchema, REQUEST_LIMITS } from './schema';
+import { connectorRequestSchema, REQUEST_LIMITS, SENSITIVE_REQUEST_FIELDS } from './schema';
 import type { ErrorObject } from 'ajv';
 
 export type PaymentMethod = 'charge' | 'tokenize';
@@ -54,6 +54,11 @@ const validate = createAjv({ coerceTypes: true }).compile(connectorRequestSchema
  * Unknown keys are ignored. `methodFromPath` serves the legacy /charge and /tokenize.
  */
 export function parsePaymentRequest(body: Record<string, unknown>, methodFromPath?: PaymentMethod): PaymentRequest {
+  // JSON.parse has already rounded a card or bank number sent as a JSON number: another card's.
+  const unquoted = SENSITIVE_REQUEST_FIELDS.filter((field) => body[field] !== undefined && body[field] !== null && !(body[field] instanceof Secret));
+  if (unquoted.length > 0) {
+    throw new InvalidRequest(`Invalid request: ${unquoted.map((field) => `${field} must be a string (a JSON number loses digits)`).join('; ')}`);
+  }
   // Copy only the contract's keys: unknown ones are ignored, and the copy is what ajv coerces.
   const input: Record<string, unknown> = {};
   for (const field of FIELDS) {
