@@ -5,7 +5,8 @@ import { inspect } from 'node:util';
  * Every way JavaScript turns an object into text (String(), template literals,
  * JSON.stringify, util.inspect, console.log) yields only the masked form, so a
  * log line or error that happens to contain one cannot leak it. The clear value
- * is reachable only through `reveal()`, which the gateway encoder alone calls.
+ * is reachable only through `reveal()`, which only validation, the mapping's value
+ * transforms and the gateway encoder call (SECURITY.md).
  */
 export class Secret {
   readonly #value: string;
