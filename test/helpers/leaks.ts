@@ -9,7 +9,7 @@ function forbiddenForms(): Array<[string, RegExp]> {
   const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
   for (const [name, value] of Object.entries(secrets)) {
     forms.push([`${name} in clear`, new RegExp(escape(value))]);
-    forms.push([`${name} in base64`, new RegExp(escape(Buffer.from(value).toString('base64').replace(/=+$/, '')))]);
+    for (const [shift, encoded] of base64Alignments(value).entries()) forms.push([`${name} in base64 (offset ${shift})`, new RegExp(escape(encoded))]);
     forms.push([`${name} URL-encoded`, new RegExp(escape(encodeURIComponent(value)))]);
   }
   // A CVV is short: look for it as a value of its own ("9731", =9731&), not inside a longer
@@ -18,6 +18,18 @@ function forbiddenForms(): Array<[string, RegExp]> {
   forms.push(['Authorization header', new RegExp(escape(basicAuth().slice('Basic '.length)))]);
   forms.push(['Authorization header (declined account)', new RegExp(escape(basicAuth('12345678901', ACCESS_KEY).slice('Basic '.length)))]);
   return forms;
+}
+
+/**
+ * The base64 text of `value` wherever it sits in an encoded stream: at a byte offset of 0, 1
+ * or 2 modulo 3, only the 4-character groups made of its own bytes alone are the same.
+ */
+export function base64Alignments(value: string): string[] {
+  return [0, 1, 2].map((shift) => {
+    const encoded = Buffer.concat([Buffer.alloc(shift), Buffer.from(value)]).toString('base64');
+    const wholeGroups = Math.floor((shift + value.length) / 3);
+    return encoded.slice(shift === 0 ? 0 : 4, wholeGroups * 4);
+  });
 }
 
 /** Fails naming each secret (and encoding) found in the text. */
