@@ -12,6 +12,10 @@ export interface FixtureCase {
   name: string;
   path?: string;
   twilio: Record<string, unknown>;
+  /**
+   * The exact gateway request expected, or `none` when the gateway must not be called.
+   * A case that reaches the gateway must state its body (`form` or `json`), whatever the answer is.
+   */
   gateway_request?:
     | 'none'
     | { method?: string; content_type?: string; headers?: Record<string, string>; form?: Record<string, string>; json?: unknown };
@@ -24,8 +28,27 @@ export interface FixtureFile {
   endpoint_path: string;
   /** The HTTP method every case expects, unless a case says otherwise (default POST). */
   method?: string;
+  /** Headers every case that reaches the gateway must send (a case's own `headers` add to these). */
+  headers?: Record<string, string>;
   credentials: { username: string; password: string };
   cases: FixtureCase[];
+}
+
+/**
+ * Why a case cannot be run as written, or undefined. A case that reaches the gateway
+ * with no expected body would let any request through: every such case must state
+ * the exact body, as `form` (ordered fields) or `json` (key order included).
+ */
+export function fixtureCaseProblem(fixtureCase: FixtureCase): string | undefined {
+  const expected = fixtureCase.gateway_request;
+  if (expected === 'none') return undefined;
+  if (expected === undefined || (expected.form === undefined && expected.json === undefined)) {
+    return `the case "${fixtureCase.name}" reaches the gateway but states no expected request body: add gateway_request.form or gateway_request.json (or gateway_request: none if the gateway must not be called)`;
+  }
+  if (expected.form !== undefined && expected.json !== undefined) {
+    return `the case "${fixtureCase.name}" states both gateway_request.form and gateway_request.json: keep the one the mapping's encoding sends`;
+  }
+  return undefined;
 }
 
 /**
@@ -48,6 +71,9 @@ export function describeFixtureFile(title: string, fixture: FixtureFile, env: Re
     });
 
     test.each(fixture.cases.map((c) => [c.name, c] as const))('%s', async (_name, fixtureCase) => {
+      const problem = fixtureCaseProblem(fixtureCase);
+      if (problem) throw new Error(problem);
+
       const answer = fixtureCase.gateway_answer ?? { body: {} };
       gateway.willAnswer({
         status: answer.status,
@@ -68,7 +94,7 @@ export function describeFixtureFile(title: string, fixture: FixtureFile, env: Re
       // The key order of the answer is part of the contract's look.
       expect(Object.keys(response.body)).toEqual(Object.keys(fixtureCase.connector_answer.body));
 
-      const expected = fixtureCase.gateway_request;
+      const expected = fixtureCase.gateway_request!;
       if (expected === 'none') {
         expect(gateway.requests.length).toBe(before);
         return;
@@ -76,12 +102,19 @@ export function describeFixtureFile(title: string, fixture: FixtureFile, env: Re
       expect(gateway.requests.length).toBe(before + 1);
       const sent = gateway.lastRequest();
       expect(sent.path).toBe(fixture.endpoint_path);
-      expect(sent.method).toBe(expected?.method ?? fixture.method ?? 'POST');
-      if (expected?.content_type) expect(sent.headers['content-type']).toBe(expected.content_type);
-      if (expected?.form) expect(gateway.lastForm()).toEqual(Object.entries(expected.form));
-      for (const [name, value] of Object.entries(expected?.headers ?? {})) expect(sent.headers[name.toLowerCase()]).toBe(value);
-      // Key order is compared too: some gateways (Authorize.Net) validate JSON against an XML schema.
-      if (expected?.json !== undefined) expect(sent.body).toBe(JSON.stringify(expected.json));
+      expect(sent.method).toBe(expected.method ?? fixture.method ?? 'POST');
+      if (expected.content_type) expect(sent.headers['content-type']).toBe(expected.content_type);
+      for (const [name, value] of Object.entries({ ...fixture.headers, ...expected.headers })) {
+        expect(sent.headers[name.toLowerCase()]).toBe(value);
+      }
+      if (expected.form !== undefined) {
+        expect(sent.headers['content-type']).toMatch(/^application\/x-www-form-urlencoded/);
+        expect(gateway.lastForm()).toEqual(Object.entries(expected.form));
+      } else {
+        // Key order is compared too: some gateways (Authorize.Net) validate JSON against an XML schema.
+        expect(sent.headers['content-type']).toMatch(/^application\/json/);
+        expect(sent.body).toBe(JSON.stringify(expected.json));
+      }
     });
   });
 }
