@@ -60,6 +60,24 @@ export class MethodNotAllowed extends BridgeError {
   readonly httpStatus = 405;
 }
 
+/** The HTTP request itself could not be parsed (a bad request line or header). */
+export class MalformedRequest extends BridgeError {
+  readonly code = 'MALFORMED_REQUEST';
+  readonly httpStatus = 400;
+}
+
+/** The client did not send its whole request in time (HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS). */
+export class RequestTimeout extends BridgeError {
+  readonly code = 'REQUEST_TIMEOUT';
+  readonly httpStatus = 408;
+}
+
+/** The request's headers are larger than Node accepts (16 KB). */
+export class HeadersTooLarge extends BridgeError {
+  readonly code = 'HEADERS_TOO_LARGE';
+  readonly httpStatus = 431;
+}
+
 export class PayloadTooLarge extends BridgeError {
   readonly code = 'PAYLOAD_TOO_LARGE';
   readonly httpStatus = 413;

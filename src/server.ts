@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { loadConfig, type Config } from './config';
 import { createGatewayClient } from './gateway/client';
 import { createApp } from './http/app';
+import { answerClientErrors } from './http/client-errors';
 import { createMetrics } from './observability/metrics';
 import { createLogger, describeUnexpected, type Logger } from './logging/logger';
 import { compileMappings, connectorCatalog } from './mapping/connectors';
@@ -90,6 +91,7 @@ export async function start(options: StartOptions = {}): Promise<RunningService>
     serve,
   );
   server.keepAliveTimeout = config.keepAliveTimeoutMs;
+  server.on('clientError', answerClientErrors(logger));
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

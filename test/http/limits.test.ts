@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { inspect } from 'node:util';
 import request from 'supertest';
 import { parseJsonObject } from '../../src/http/json-body';
@@ -70,4 +71,33 @@ test('when a body is parsed, then its card and bank fields are already masked wh
   for (const clear of [VISA, CVV, BANK_ACCOUNT, ROUTING]) expect(printed).not.toContain(clear);
   expect(printed).toContain('****1111');
   expect(body.amount).toBe('1');
+});
+
+/** Sends raw bytes on a new connection; resolves with everything the service wrote before closing. */
+function rawExchange(text: string): Promise<string> {
+  const { hostname, port } = new URL(service.url);
+  return new Promise((resolve) => {
+    const socket = net.connect(Number(port), hostname, () => socket.write(text));
+    let reply = '';
+    socket.on('data', (chunk) => (reply += chunk.toString()));
+    socket.on('close', () => resolve(reply));
+    socket.on('error', () => undefined);
+  });
+}
+
+describe('when Node itself refuses the request, then the answer still has the contract shape and a request id', () => {
+  test.each([
+    ['the request line is garbage', 'GARBAGE\r\n\r\n', 400, 'MALFORMED_REQUEST'],
+    ['a header line is malformed', 'POST / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n', 400, 'MALFORMED_REQUEST'],
+    ['the headers exceed 16 KB', `POST / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'HEADERS_TOO_LARGE'],
+  ])('when %s, then %i %s', async (_case, text, status, code) => {
+    const reply = await rawExchange(text);
+    const [head = '', body = ''] = reply.split('\r\n\r\n');
+    expect(head).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+    expect(head).toMatch(/\r\nX-Request-Id: [0-9a-f-]{36}\r\n/i);
+    expect(head).toMatch(/\r\nConnection: close/i);
+    expect(JSON.parse(body)).toEqual({ charge_id: null, error_code: code, error_message: expect.any(String) });
+    const requestId = /X-Request-Id: (\S+)/i.exec(head)![1];
+    expect(service.logs.entries().find((entry) => entry.request_id === requestId)).toMatchObject({ status, error_code: code });
+  });
 });

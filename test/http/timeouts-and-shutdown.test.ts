@@ -31,6 +31,8 @@ describe('slow clients', () => {
     try {
       const { reply, closedAfterMs } = await trickle(service.url, 'POST / HTTP/1.1\r\nHost: x\r\n', 'X-Slow: 1\r\n');
       expect(reply).toMatch(/^HTTP\/1\.1 408/);
+      expect(reply).toMatch(/\r\nX-Request-Id: \S+\r\n/i);
+      expect(JSON.parse(reply.split('\r\n\r\n')[1]!)).toEqual({ charge_id: null, error_code: 'REQUEST_TIMEOUT', error_message: 'The request was not received in time' });
       expect(closedAfterMs).toBeLessThan(10_000);
     } finally {
       await service.stop();
