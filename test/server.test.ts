@@ -103,6 +103,13 @@ describe('outbound safety at start-up', () => {
     );
   });
 
+  test.each(['http://127.attacker.example/api/qsapi/3.8', 'http://127.0.0.1.nip.io/api/qsapi/3.8', 'http://localhost.example/api'])(
+    'when a production endpoint is plain http on a host name that only looks like loopback (%s), then start-up is refused',
+    async (endpoint) => {
+      await expect(startService({ GATEWAY_ENV: 'production', GATEWAY_URL_PAYCONEX: endpoint })).rejects.toThrow(/would send card data over plain HTTP/);
+    },
+  );
+
   test('when a certification endpoint is plain http on loopback, then it is allowed (a local test gateway)', async () => {
     const service = await startService({ GATEWAY_ENV: 'certification', GATEWAY_URL_PAYCONEX: 'http://127.0.0.1:9/api/qsapi/3.8' });
     await service.stop();

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import type { Config } from '../config';
 import { gatewayUrlVariable } from '../config';
 import { ConfigError, MappingError, NotFound } from '../errors';
@@ -86,9 +87,14 @@ export function connectorCatalog(config: Config, compiled: CompiledMappings, san
 function refuseInsecureEndpoint(config: Config, connector: Connector, file: string): void {
   const url = new URL(connector.endpoint);
   if (url.protocol === 'https:') return;
-  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname) || url.hostname.startsWith('127.');
-  if (config.gatewayEnv === 'sandbox' || loopback) return;
+  if (config.gatewayEnv === 'sandbox' || isLoopback(url.hostname)) return;
   throw new ConfigError(
     `Invalid configuration: ${connector.name} (${file}) would send card data over plain HTTP to ${url.host} with GATEWAY_ENV=${config.gatewayEnv}; use https://`,
   );
+}
+
+/** An address literal on loopback (127.0.0.0/8, ::1) or `localhost`; never a name that merely starts with 127. */
+function isLoopback(hostname: string): boolean {
+  if (hostname === 'localhost' || hostname === '[::1]') return true;
+  return net.isIPv4(hostname) && hostname.startsWith('127.');
 }
