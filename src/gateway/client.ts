@@ -17,6 +17,9 @@ const MAX_ANSWER_BYTES = 1024 * 1024;
 
 // Errors that mean the request never left: nothing can have been charged.
 const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+// A refused TLS handshake (certificate not trusted, expired or for another name; TLS below 1.2)
+// ends before the request is written: nothing was sent either.
+const TLS_REFUSED = /^(ERR_SSL_|ERR_TLS_CERT_|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|UNABLE_TO_(GET|VERIFY|DECRYPT)_|HOSTNAME_MISMATCH$|INVALID_CA$)/;
 const TIMED_OUT = new Set(['ECONNABORTED', 'ETIMEDOUT', 'ERR_CANCELED']);
 const TOO_LARGE = new Set(['ERR_FR_MAX_CONTENT_LENGTH_EXCEEDED', 'ERR_BAD_RESPONSE']);
 
@@ -91,8 +94,16 @@ function revealHeaders(headers: GatewayRequest['headers']): Record<string, strin
 /** axios errors carry the request, card data included: only a new error of ours leaves here. */
 function transportError(error: unknown) {
   const code = error instanceof AxiosError ? (error.code ?? (error.cause as NodeJS.ErrnoException | undefined)?.code) : undefined;
-  if (code && NOT_SENT.has(code)) return new GatewayUnreachable('The gateway could not be reached; nothing was sent');
+  if (code && (NOT_SENT.has(code) || TLS_REFUSED.test(code) || protocolVersionRefused(code, error))) {
+    return new GatewayUnreachable('The gateway could not be reached; nothing was sent');
+  }
   if (code && TIMED_OUT.has(code)) return new GatewayTimeout('The gateway did not answer in time; the outcome is unknown');
   if (code && TOO_LARGE.has(code)) return new GatewayBadResponse('The gateway answer could not be read');
   return new GatewayNoResponse('The connection to the gateway broke before an answer; the outcome is unknown');
+}
+
+/** EPROTO carrying a TLS version alert: the handshake failed, before any request byte. */
+function protocolVersionRefused(code: string, error: unknown): boolean {
+  const message = (error as Error).message ?? '';
+  return code === 'EPROTO' && /protocol version|unsupported protocol|wrong version number/i.test(message);
 }
