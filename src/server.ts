@@ -50,7 +50,8 @@ export async function start(options: StartOptions = {}): Promise<RunningService>
 
   const journal = await openJournal(config);
   const reportJournalError = (error: unknown) => logger.error('journal error', describeUnexpected(error));
-  const keeper = new InstanceKeeper(journal, thisInstance(), reportJournalError);
+  const metrics = createMetrics();
+  const keeper = new InstanceKeeper(journal, thisInstance(), reportJournalError, (count) => metrics.paymentsOrphaned(count));
   const orphaned = await keeper.start();
   if (orphaned > 0) logger.warn('payments left in flight by a stopped instance are now unknown: reconcile them', { count: orphaned });
   const pruner = new JournalPruner(journal, config.retentionDays, reportJournalError);
@@ -69,7 +70,7 @@ export async function start(options: StartOptions = {}): Promise<RunningService>
     catalog,
     payments: { gateway, gate, instanceId: keeper.me.id, logger },
     journal,
-    metrics: createMetrics(),
+    metrics,
     sandboxUrl: sandbox?.url,
     config,
     logger,

@@ -10,6 +10,8 @@ export interface Metrics {
   registry: Registry;
   requestStarted(): void;
   requestFinished(context: RequestContext, httpStatus: number): void;
+  /** Pending payments of a stopped instance that a sweep here turned into `unknown`. */
+  paymentsOrphaned(count: number): void;
 }
 
 export function createMetrics(): Metrics {
@@ -43,8 +45,15 @@ export function createMetrics(): Metrics {
     registers: [registry],
   });
 
+  const orphaned = new Counter({
+    name: 'paybridge_orphaned_payments_total',
+    help: 'Payments a stopped instance left in flight, turned unknown by this instance (to reconcile)',
+    registers: [registry],
+  });
+
   return {
     registry,
+    paymentsOrphaned: (count) => orphaned.inc(count),
     requestStarted: () => inFlight.inc(),
     requestFinished(context, httpStatus) {
       inFlight.dec();

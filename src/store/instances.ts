@@ -58,6 +58,8 @@ export class InstanceKeeper {
     private readonly journal: TransactionJournal,
     readonly me: Me,
     private readonly onError: (error: unknown) => void,
+    /** Told how many pending payments each sweep turned into `unknown`. */
+    private readonly onOrphaned: (count: number) => void = () => undefined,
   ) {}
 
   async start(): Promise<number> {
@@ -85,6 +87,7 @@ export class InstanceKeeper {
     const dead = new Set(deadInstances(instances, this.me, readAt));
     const live = [this.me.id, ...instances.map((other) => other.id).filter((id) => id !== this.me.id && !dead.has(id))];
     const orphaned = await this.journal.orphanPending(live, readAt - CLOCK_SKEW_MS, now);
+    if (orphaned > 0) this.onOrphaned(orphaned);
     if (dead.size > 0) await this.journal.removeInstances([...dead]);
     return orphaned;
   }

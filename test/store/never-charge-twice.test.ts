@@ -130,6 +130,8 @@ describe.each(stores)('never charge twice (%s journal)', (_name, storeEnv) => {
 
       const unknown = await request(running.url).get('/transactions?status=unknown').set('Authorization', `Bearer ${ADMIN_TOKEN}`);
       expect(unknown.body.records).toEqual([expect.objectContaining({ transaction_id: body.transaction_id, status: 'unknown', last4: '1111' })]);
+      const metrics = (await request(running.url).get('/metrics')).text;
+      expect(metrics).toMatch(/^paybridge_orphaned_payments_total 1$/m);
     } finally {
       await running?.stop();
     }
