@@ -9,6 +9,8 @@ RUN apt-get update \
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+# The service's code only: .dockerignore keeps the developer tools (src/bench, src/simulator,
+# src/cli/bench-journal.ts) out of the context, so they are neither compiled nor shipped.
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
@@ -26,7 +28,8 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY mappings ./mappings
-# The SQLite journal is the only thing the service writes.
+# The SQLite journal is the only thing the service writes. The folder is given to the USER before
+# VOLUME is declared: changes made after the declaration are discarded.
 RUN mkdir -p /data && chown node:node /data
 VOLUME ["/data"]
 USER node
@@ -35,4 +38,6 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
   CMD ["node", "-e", "require('http').get('http://127.0.0.1:' + (process.env.PORT || 8080) + '/healthz', (r) => process.exit(r.statusCode === 200 ? 0 : 1)).on('error', () => process.exit(1))"]
 # SIGTERM lets accepted requests finish (SHUTDOWN_TIMEOUT_MS, default 45 s): give it stop_grace_period 60s.
 STOPSIGNAL SIGTERM
+# The image has no TypeScript compiler: run the command-line tools with node, e.g. the journal
+# (reconciliation): docker compose exec bridge node dist/cli/journal.js list --status unknown
 CMD ["node", "--enable-source-maps", "dist/main.js"]
