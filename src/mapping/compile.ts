@@ -54,6 +54,7 @@ export function compileMapping(source: MappingSource, env: Record<string, string
   for (const [index, name] of [...sensitive].entries()) {
     if (!(name in document.request.fields)) fail(['request', 'sensitive', index], `"${name}" is not a field of request.fields`);
   }
+  refuseSecretsInFile(document, sensitive, fail);
 
   const readEnv = (variable: string, at: Array<string | number>): Secret => {
     const value = readSecretSetting(env, variable);
@@ -146,6 +147,53 @@ export function compileMapping(source: MappingSource, env: Record<string, string
 
     readAnswer: compileAnswerReader(document.response),
   };
+}
+
+/** The longest constant part a sensitive field's concat may hold: a separator or a century ('20'), never a key. */
+const MAX_SENSITIVE_CONSTANT_PART = 4;
+
+/**
+ * A mapping file is not a place for a gateway secret: a field declared sensitive
+ * cannot take a value written in the file (const, default, map, or a concat made of
+ * constants), and an Authorization or Proxy-Authorization header cannot be a constant.
+ * Secrets come from the request's credentials (auth.*) or the environment (env.*).
+ */
+function refuseSecretsInFile(
+  document: MappingSource['document'],
+  sensitive: ReadonlySet<string>,
+  fail: (at: Array<string | number>, message: string) => never,
+): void {
+  const instead = 'a secret never goes in a mapping file; read it with from: auth.password or from: env.<VARIABLE>';
+  for (const [target, ruleOrRules] of Object.entries(document.request.fields)) {
+    if (!sensitive.has(target)) continue;
+    const list = Array.isArray(ruleOrRules) ? ruleOrRules : [ruleOrRules];
+    list.forEach((rule, index) => {
+      const at = Array.isArray(ruleOrRules) ? ['request', 'fields', target, index] : ['request', 'fields', target];
+      if (rule.const !== undefined) fail([...at, 'const'], `"${target}" is sensitive and cannot be a constant: ${instead}`);
+      if (rule.default !== undefined) fail([...at, 'default'], `"${target}" is sensitive and cannot have a default: ${instead}`);
+      if (rule.map !== undefined) fail([...at, 'map'], `"${target}" is sensitive and cannot have a value map: ${instead}`);
+      if (!rule.concat) return;
+      if (rule.concat.every((part) => part.const !== undefined)) {
+        fail([...at, 'concat'], `"${target}" is sensitive and cannot be made of constants only: ${instead}`);
+      }
+      rule.concat.forEach((part, partIndex) => {
+        if (part.const !== undefined && part.const.length > MAX_SENSITIVE_CONSTANT_PART) {
+          fail(
+            [...at, 'concat', partIndex, 'const'],
+            `"${target}" is sensitive: a constant part of its concat may have at most ${MAX_SENSITIVE_CONSTANT_PART} characters (a separator, a century); ${instead}`,
+          );
+        }
+      });
+    });
+  }
+  for (const [name, value] of Object.entries(document.request.headers ?? {})) {
+    if (typeof value === 'string' && /^(proxy-)?authorization$/i.test(name)) {
+      fail(
+        ['request', 'headers', name],
+        `a constant ${name} header would put a credential in the mapping file: use { basic: [username source, password source] } with auth.* or env.* sources`,
+      );
+    }
+  }
 }
 
 function sourcesOf(rule: FieldRule): string[] {

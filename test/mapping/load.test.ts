@@ -88,6 +88,64 @@ describe('loading mapping files', () => {
     expect(loadError({ 'testgw.yaml': document })).toMatch(/at request\.fields\.login\.from: environment variable TESTGW_LOGIN \(or TESTGW_LOGIN_FILE\) is not set/);
   });
 
+  describe('a mapping file cannot hold a gateway secret', () => {
+    const withKey = (rule: unknown, headers?: Record<string, unknown>) =>
+      minimalMapping({
+        request: { encoding: 'form', ...(headers ? { headers } : {}), fields: { ref: { from: 'transaction_id' }, api_key: rule }, sensitive: ['api_key'] },
+      });
+
+    test('when a sensitive field is a constant, then the file is refused, naming the file, line and path', () => {
+      const message = loadError({ 'testgw.yaml': withKey({ const: 'sk_live_0123456789abcdef' }) });
+      expect(message).toMatch(/\/testgw\.yaml:\d+:\d+: at request\.fields\.api_key\.const: "api_key" is sensitive and cannot be a constant/);
+      expect(message).not.toContain('sk_live_0123456789abcdef');
+    });
+
+    test('when one rule of a sensitive field\'s list is a constant, then the file is refused at that rule', () => {
+      const rules = [{ from: 'env.TESTGW_KEY', when: { method: 'charge' } }, { const: 'sk_live_0123456789abcdef', when: { method: 'tokenize' } }];
+      expect(loadError({ 'testgw.yaml': withKey(rules) })).toMatch(/at request\.fields\.api_key\.1\.const: "api_key" is sensitive and cannot be a constant/);
+    });
+
+    test('when a sensitive field has a default or a value map, then the file is refused', () => {
+      expect(loadError({ 'testgw.yaml': withKey({ from: 'parameters.key', default: 'sk_live_0123456789abcdef' }) })).toMatch(
+        /at request\.fields\.api_key\.default: "api_key" is sensitive and cannot have a default/,
+      );
+      expect(loadError({ 'testgw.yaml': withKey({ from: 'method', map: { charge: 'sk_live_0123456789abcdef' } }) })).toMatch(
+        /at request\.fields\.api_key\.map: "api_key" is sensitive and cannot have a value map/,
+      );
+    });
+
+    test('when a sensitive field is a concat of constants, or hides a long constant in one, then the file is refused', () => {
+      expect(loadError({ 'testgw.yaml': withKey({ concat: [{ const: 'sk_' }, { const: 'live' }] }) })).toMatch(
+        /at request\.fields\.api_key\.concat: "api_key" is sensitive and cannot be made of constants only/,
+      );
+      expect(loadError({ 'testgw.yaml': withKey({ concat: [{ const: 'sk_live_0123' }, { from: 'cvv' }] }) })).toMatch(
+        /at request\.fields\.api_key\.concat\.0\.const: "api_key" is sensitive: a constant part of its concat may have at most 4 characters/,
+      );
+    });
+
+    test('when a sensitive expiry is built with a century and a separator, then the file is accepted', () => {
+      const document = withKey({ concat: [{ const: '20' }, { from: 'expiry_year', last: 2 }, { const: '-' }, { from: 'expiry_month', pad: 2 }] });
+      const [source] = loadMappingFolder(mappingFolder({ 'testgw.yaml': document }));
+      expect(() => compileMapping(source!, {})).not.toThrow();
+    });
+
+    test('when an Authorization or Proxy-Authorization header is a constant, then the file is refused', () => {
+      const sourced = { from: 'env.TESTGW_KEY' };
+      expect(loadError({ 'testgw.yaml': withKey(sourced, { Authorization: 'Bearer sk_live_0123456789abcdef' }) })).toMatch(
+        /\/testgw\.yaml:\d+:\d+: at request\.headers\.Authorization: a constant Authorization header would put a credential in the mapping file/,
+      );
+      expect(loadError({ 'testgw.yaml': withKey(sourced, { 'proxy-authorization': 'Basic dXNlcjpwYXNz' }) })).toMatch(
+        /at request\.headers\.proxy-authorization: a constant proxy-authorization header/,
+      );
+    });
+
+    test('when the Authorization header is built from credentials, or another header is a constant, then the file is accepted', () => {
+      const document = withKey({ from: 'env.TESTGW_KEY' }, { Authorization: { basic: ['auth.username', 'env.TESTGW_KEY'] }, 'X-Api-Version': '2' });
+      const [source] = loadMappingFolder(mappingFolder({ 'testgw.yaml': document }));
+      expect(() => compileMapping(source!, { TESTGW_KEY: 'k' })).not.toThrow();
+    });
+  });
+
   test('when two files carry the same name, then the folder is refused', () => {
     const message = loadError({ 'testgw.yaml': minimalMapping(), 'testgw.json': JSON.stringify(minimalMapping()) });
     expect(message).toMatch(/name "testgw" is also used by/);
