@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { MappingError, StartupError } from '../errors';
 import { compileMapping } from '../mapping/compile';
 import { featureTable } from '../mapping/features';
-import { loadMappingFile, loadMappingFolder } from '../mapping/load';
+import { listMappingFiles, loadMappingFile, loadMappingFolder, refuseSharedName } from '../mapping/load';
 import type { MappingSource } from '../mapping/types';
 
 /**
@@ -25,20 +25,33 @@ const program = new Command('mappings').description('Check mapping files, or pri
 program
   .command('check')
   .argument('[files...]', 'mapping files (default: every file in MAPPINGS_DIR or mappings/)')
-  .description('Validate and compile mapping files; exit 1 on the first broken one of each')
+  .description('Validate and compile each mapping file on its own: "ok" or "error" per file, exit 1 if any is broken')
   .action((files: string[]) => {
-    const targets = files.length === 0 ? [undefined] : files;
     let failures = 0;
-    for (const target of targets) {
+    const fail = (error: unknown) => {
+      if (!(error instanceof MappingError || error instanceof StartupError)) throw error;
+      failures += 1;
+      process.stdout.write(`error ${error.message}\n`);
+    };
+
+    let targets: string[] = [];
+    try {
+      targets = files.length > 0 ? files.map((file) => path.resolve(file)) : listMappingFiles(process.env.MAPPINGS_DIR ?? DEFAULT_FOLDER);
+    } catch (error) {
+      fail(error);
+    }
+    // Each file is checked on its own, so one broken file never hides another. In a folder,
+    // two files cannot serve the same connector name.
+    const loaded: MappingSource[] = [];
+    for (const file of targets) {
       try {
-        for (const source of sourcesOf(target === undefined ? [] : [target])) {
-          compileMapping(source, standInEnvironment);
-          process.stdout.write(`ok    ${source.file}\n`);
-        }
+        const source = loadMappingFile(file);
+        loaded.push(source);
+        if (files.length === 0) refuseSharedName(source, loaded);
+        compileMapping(source, standInEnvironment);
+        process.stdout.write(`ok    ${source.file}\n`);
       } catch (error) {
-        if (!(error instanceof MappingError || error instanceof StartupError)) throw error;
-        failures += 1;
-        process.stdout.write(`error ${error.message}\n`);
+        fail(error);
       }
     }
     process.exitCode = failures > 0 ? 1 : 0;

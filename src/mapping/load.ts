@@ -9,10 +9,19 @@ import type { MappingDocument, MappingSource } from './types';
 
 const MAPPING_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
-const validateMapping = createAjv({ useDefaults: true }).compile<MappingDocument>(mappingSchema);
+// verbose: each error names the (sub)schema that raised it, to tell oneOf branches apart. Only
+// ajv's own messages and the file's key names are ever printed, never a value of the file.
+const validateMapping = createAjv({ useDefaults: true, verbose: true }).compile<MappingDocument>(mappingSchema);
 
 /** Every mapping file in a folder, parsed and checked against the mapping JSON Schema. */
 export function loadMappingFolder(folder: string): MappingSource[] {
+  const sources = listMappingFiles(folder).map(loadMappingFile);
+  for (const source of sources) refuseSharedName(source, sources);
+  return sources;
+}
+
+/** The mapping files (*.yaml, *.yml, *.json) of a folder, sorted; none is a MappingError. */
+export function listMappingFiles(folder: string): string[] {
   let entries: string[];
   try {
     entries = fs.readdirSync(folder);
@@ -21,15 +30,15 @@ export function loadMappingFolder(folder: string): MappingSource[] {
   }
   const files = entries.filter((entry) => MAPPING_EXTENSIONS.has(path.extname(entry))).sort();
   if (files.length === 0) throw new MappingError(`No mapping files (*.yaml, *.yml, *.json) in ${folder}`);
+  return files.map((file) => path.join(folder, file));
+}
 
-  const sources = files.map((file) => loadMappingFile(path.join(folder, file)));
-  const seen = new Map<string, string>();
-  for (const source of sources) {
-    const other = seen.get(source.document.name);
-    if (other) throw new MappingError(`${source.file}: name "${source.document.name}" is also used by ${other}`);
-    seen.set(source.document.name, source.file);
+/** Two files of one folder cannot serve the same connector: the later one is refused. */
+export function refuseSharedName(source: MappingSource, all: readonly MappingSource[]): void {
+  const first = all.find((other) => other.document.name === source.document.name);
+  if (first && first !== source) {
+    throw new MappingError(`${source.file}: name "${source.document.name}" is also used by ${first.file}`);
   }
-  return sources;
 }
 
 /** One mapping file (YAML or JSON), checked against the schema; errors name the file, path, line and column. */
@@ -74,25 +83,46 @@ export function loadMappingFile(file: string): MappingSource {
 }
 
 /**
- * ajv reports every branch of a failed oneOf. The errors at the deepest path say
- * what is actually wrong, and among them an unknown key (usually a typo) says it best.
+ * ajv reports every branch of a failed oneOf/anyOf. The errors at the deepest path say
+ * what is actually wrong; among them, only those of the branch that fits the value best
+ * are kept (a branch of another type fits worst, then the one with the most errors), so
+ * a typo next to valid keys is reported alone, not with the valid keys that another
+ * branch would not know. Among those, an unknown key (usually a typo) says it best.
  */
 function describeSchemaErrors(errors: ErrorObject[], locate: MappingSource['locate']): string {
   const depth = (error: ErrorObject) => (error.instancePath.match(/\//g) ?? []).length;
-  const deepest = Math.max(...errors.map(depth));
-  const atDeepest = errors.filter((error) => depth(error) === deepest && !['oneOf', 'anyOf', 'if'].includes(error.keyword));
+  const summaries = ['oneOf', 'anyOf', 'if'];
+  const specific = errors.filter((error) => !summaries.includes(error.keyword));
+  const candidates = specific.length > 0 ? specific : errors;
+  const deepest = Math.max(...candidates.map(depth));
+  const pool = bestBranch(candidates.filter((error) => depth(error) === deepest));
   const preference = [
     (error: ErrorObject) => error.keyword === 'additionalProperties',
     (error: ErrorObject) => !['required', 'type'].includes(error.keyword),
     () => true,
   ];
-  const pool = atDeepest.length > 0 ? atDeepest : errors.filter((error) => depth(error) === deepest);
   const chosen = preference.map((prefer) => pool.filter(prefer)).find((group) => group.length > 0) ?? pool;
 
   const first = chosen[0]!;
   const segments = first.instancePath.split('/').slice(1).map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
   const detail = [...new Set(chosen.filter((error) => error.instancePath === first.instancePath).map(messageOf))].join('; ');
   return `${locate(segments)}: at ${readablePath(first.instancePath)}: ${detail}`;
+}
+
+/**
+ * Errors at one path grouped by the (sub)schema that raised them, i.e. by oneOf/anyOf
+ * branch; the errors of the best-fitting branches. A branch whose type does not even
+ * match fits worst; otherwise the fewer errors, the better the fit.
+ */
+function bestBranch(errors: ErrorObject[]): ErrorObject[] {
+  const branches = new Map<unknown, ErrorObject[]>();
+  for (const error of errors) {
+    const branch = error.parentSchema ?? error.schemaPath.slice(0, error.schemaPath.lastIndexOf('/'));
+    branches.set(branch, [...(branches.get(branch) ?? []), error]);
+  }
+  const misfit = (group: ErrorObject[]) => (group.some((error) => error.keyword === 'type') ? 1_000_000 : 0) + group.length;
+  const best = Math.min(...[...branches.values()].map(misfit));
+  return [...branches.values()].filter((group) => misfit(group) === best).flat();
 }
 
 function messageOf(error: ErrorObject): string {
