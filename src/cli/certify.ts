@@ -230,17 +230,48 @@ function sender(options: Options) {
     });
 }
 
+interface Progress {
+  starting(name: string): void;
+  finished(name: string, passed: boolean): void;
+  stop(): void;
+}
+
+/**
+ * Progress on stderr: a bar on a terminal; elsewhere (CI logs, a pipe, a file), where a bar
+ * redrawn in place shows nothing useful, one plain line per finished case.
+ */
+function progressReporter(total: number, stream: NodeJS.WriteStream): Progress {
+  if (!stream.isTTY) {
+    let done = 0;
+    const width = String(total).length;
+    return {
+      starting: () => undefined,
+      finished: (name, passed) => {
+        done += 1;
+        stream.write(`certify ${String(done).padStart(width)}/${total} ${passed ? 'PASS' : 'FAIL'} ${name}\n`);
+      },
+      stop: () => undefined,
+    };
+  }
+  const bar = new SingleBar({ format: 'certify [{bar}] {value}/{total} {case}', stream, hideCursor: true }, Presets.shades_classic);
+  bar.start(total, 0, { case: '' });
+  return {
+    starting: (name) => bar.update({ case: name }),
+    finished: () => bar.increment(),
+    stop: () => bar.stop(),
+  };
+}
+
 async function certify(options: Options): Promise<boolean> {
   const cases = options.suite === 'sandbox' ? sandboxSuite() : payconexCertSuite();
   const send = sender(options);
-  const progress = new SingleBar({ format: 'certify [{bar}] {value}/{total} {case}', stream: process.stderr, hideCursor: true }, Presets.shades_classic);
-  progress.start(cases.length, 0, { case: '' });
+  const progress = progressReporter(cases.length, process.stderr);
   const results: Array<{ case: string; request: string; passed: boolean; reason?: string }> = [];
   for (const each of cases) {
-    progress.update({ case: each.name });
+    progress.starting(each.name);
     const reason = await each.run(send).catch((error: unknown) => `no answer: ${(error as Error).message}`);
     results.push({ case: each.name, request: each.describes, passed: reason === undefined, reason });
-    progress.increment();
+    progress.finished(each.name, reason === undefined);
   }
   progress.stop();
 

@@ -39,6 +39,11 @@ describe('against the service on its embedded sandbox', () => {
     expect(JSON.parse(written)).toMatchObject({ suite: 'sandbox', passed: 20, failed: 0 });
     expect(written).toContain('"request": "charge ****1111"');
     expectNoSecrets([written, result.stdout, result.stderr].join('\n'));
+    // stderr is a pipe here, not a terminal: progress is one readable line per case, no bar.
+    const progress = result.stderr.trim().split('\n');
+    expect(progress).toHaveLength(20);
+    expect(progress[0]).toBe('certify  1/20 PASS charge Visa test card');
+    expect(progress[19]).toMatch(/^certify 20\/20 PASS \S/);
   }, 60_000);
 
   test('when scripts/certify.sh runs, then every check passes with plain curl', async () => {
@@ -67,6 +72,7 @@ describe('against a service whose gateway answers wrongly', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/charge Visa test card\s+│ FAIL\s+│ error_code "99": SYSTEM FAULT/);
     expect(result.stdout).toMatch(/decline at 1\.01\s+│ FAIL\s+│ error_code "99", expected "30002"/);
+    expect(result.stderr).toMatch(/^certify  1\/20 FAIL charge Visa test card$/m);
     const written = JSON.parse(fs.readFileSync(report, 'utf8')) as { failed: number };
     expect(written.failed).toBeGreaterThan(5);
   }, 60_000);
