@@ -2,6 +2,7 @@ import path from 'node:path';
 import { inspect } from 'node:util';
 import { parsePaymentRequest } from '../../src/connector/payment-request';
 import { InvalidRequest } from '../../src/errors';
+import { parseJsonObject } from '../../src/http/json-body';
 import { encodeGatewayRequest } from '../../src/gateway/client';
 import { compileMapping, type Translator } from '../../src/mapping/compile';
 import { loadMappingFile } from '../../src/mapping/load';
@@ -23,7 +24,8 @@ function withFields(fields: Record<string, unknown>, request: Record<string, unk
 const credentials = { username: 'merchant-1', password: secret.hidden('s3cr3t-password') };
 
 function build(translator: Translator, body: Record<string, unknown>) {
-  const payment = parsePaymentRequest(body);
+  // As the HTTP layer reads it: card and bank fields arrive as Secrets.
+  const payment = parsePaymentRequest(parseJsonObject(JSON.stringify(body)));
   return translator.buildRequest(requestValues(payment, credentials), payment.method, payment.tender);
 }
 
