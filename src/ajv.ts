@@ -19,8 +19,9 @@ export function readablePath(instancePath: string): string {
 }
 
 /**
- * An ajv error as one line. ajv never quotes the offending value unless asked to
- * (`verbose`), and this service never asks, so the line is safe to show.
+ * An ajv error as one line, from its message, path and parameters: ajv's messages never quote
+ * the offending value (`verbose` only attaches it as `error.data`, which is never read here),
+ * so the line is safe to show.
  */
 export function describeAjvError(error: ErrorObject): string {
   const path = error.instancePath;
