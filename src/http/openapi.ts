@@ -93,7 +93,7 @@ export function openApiDocument() {
       '/healthz': { get: { summary: 'Liveness: the process answers', responses: { 200: json({ type: 'object', properties: { status: { const: 'ok' } } }, 'Alive') } } },
       '/readyz': {
         get: {
-          summary: 'Readiness: mappings loaded, journal reachable, sandbox reachable (sandbox mode)',
+          summary: 'Readiness: mappings loaded, journal reachable, sandbox and GATEWAY_URL_<NAME> gateways reachable (sandbox mode)',
           responses: {
             200: json({ type: 'object', properties: { status: { const: 'ready' }, checks: { type: 'object' } } }, 'Ready'),
             503: json({ type: 'object', properties: { status: { const: 'not ready' }, checks: { type: 'object' } } }, 'A check failed'),
