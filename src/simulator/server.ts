@@ -34,6 +34,21 @@ export interface Simulator {
 const ACCOUNT_SID = /^AC[0-9a-f]{32}$/;
 const CALL_SID = /^CA[0-9a-f]{32}$/;
 
+/** A session holds its call from Create until its final callback: while capturing, and while the connector is being called. */
+const inProgress = (session: PaySession | undefined): boolean => session !== undefined && session.state !== 'ended';
+
+/**
+ * A number given as a form field or TwiML attribute, kept within [min, max]; a value
+ * that is absent, blank, not a number or not positive ("soon", "0", "-3") is `fallback`.
+ */
+function positiveNumberOr(value: unknown, fallback: number, range: { min: number; max: number }): number {
+  const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
+  return Number.isFinite(number) && number > 0 ? Math.min(range.max, Math.max(range.min, number)) : fallback;
+}
+
+/** Seconds allowed between digits (Payments `Timeout`, `<Pay timeout>`): default 5, maximum 600. */
+const timeoutSecondsOf = (value: unknown): number => positiveNumberOr(value, 5, { min: 1, max: 600 });
+
 class TwilioError extends Error {
   constructor(
     readonly status: number,
@@ -90,16 +105,21 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     date_updated: rfc2822(session.updatedAt),
     uri: `/2010-04-01/Accounts/${session.settings.accountSid}/Calls/${session.settings.callSid}/Payments/${session.sid}.json`,
   });
-  const once = (key: string, answer: () => object) => {
+  // An IdempotencyKey is the client's for one resource: a Create's key counts within its
+  // account and call, an Update's within its account, call and payment. Another call reusing
+  // a key gets its own answer, never this one. An error is not kept, so a retry is re-judged.
+  const once = (scope: string[], answer: () => object) => {
+    const key = JSON.stringify(scope);
     if (!idempotent.has(key)) idempotent.set(key, answer());
     return idempotent.get(key)!;
   };
+  const sessionInProgress = () => new TwilioError(400, 64021, 'Invalid operation: a pay session is already active on this call (session-in-progress)');
 
   app.post(`${base}.json`, (req, res) => {
     const { accountSid, callSid } = authenticated(req);
     const { key, callback } = requiredFields(req);
-    const answer = once(`create:${key}`, () => {
-      if (activeByCall.get(callSid)?.state === 'active') throw new TwilioError(400, 64021, 'Invalid operation: a pay session is already active on this call (session-in-progress)');
+    const answer = once(['create', accountSid, callSid, key], () => {
+      if (inProgress(activeByCall.get(callSid)) || ivrByCall.get(callSid)?.ended === false) throw sessionInProgress();
       const body = req.body as Record<string, string | undefined>;
       const paymentMethod = body.PaymentMethod ?? 'credit-card';
       if (paymentMethod !== 'credit-card' && paymentMethod !== 'ach-debit') throw new TwilioError(400, 64013, 'PaymentMethod is not supported');
@@ -126,8 +146,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
           validCardTypes: (body.ValidCardTypes ?? 'visa mastercard amex').split(/\s+/).filter(Boolean),
           securityCode: body.SecurityCode !== 'false',
           postalCode: body.PostalCode !== 'false',
-          minPostalCodeLength: Number(body.MinPostalCodeLength ?? 1),
-          timeoutSeconds: Math.min(600, Math.max(1, Number(body.Timeout ?? 5))),
+          minPostalCodeLength: positiveNumberOr(body.MinPostalCodeLength, 1, { min: 1, max: Number.MAX_SAFE_INTEGER }),
+          timeoutSeconds: timeoutSecondsOf(body.Timeout),
           bankAccountType: paymentMethod === 'ach-debit' ? (body.BankAccountType ?? 'consumer-checking') : undefined,
           parameters,
           description: body.Description,
@@ -142,12 +162,14 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   });
 
   app.post(`${base}/:sid.json`, (req, res) => {
-    const { callSid } = authenticated(req);
+    const { accountSid, callSid } = authenticated(req);
     const { key, callback } = requiredFields(req);
     const session = sessions.get(String(req.params.sid));
-    if (!session || session.settings.callSid !== callSid) throw new TwilioError(404, 20404, 'The requested resource was not found');
-    const answer = once(`update:${session.sid}:${key}`, () => {
-      if (session.state !== 'active') throw new TwilioError(400, 64021, 'Invalid operation: the pay session has ended');
+    if (!session || session.settings.accountSid !== accountSid || session.settings.callSid !== callSid) {
+      throw new TwilioError(404, 20404, 'The requested resource was not found');
+    }
+    const answer = once(['update', accountSid, callSid, session.sid, key], () => {
+      if (session.state !== 'active') throw new TwilioError(400, 64021, `Invalid operation: the pay session ${session.state === 'completing' ? 'is being completed' : 'has ended'}`);
       session.settings.statusCallback = callback;
       const capture = req.body.Capture as string | undefined;
       const status = req.body.Status as string | undefined;
@@ -174,9 +196,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   app.post('/simulator/calls/:callSid/pay', (req, res) => {
     const callSid = String(req.params.callSid);
     if (!CALL_SID.test(callSid)) throw new TwilioError(404, 20404, 'The requested resource was not found');
-    if (ivrByCall.get(callSid)?.ended === false || activeByCall.get(callSid)?.state === 'active') {
-      throw new TwilioError(400, 64021, 'Invalid operation: a pay session is already active on this call (session-in-progress)');
-    }
+    if (ivrByCall.get(callSid)?.ended === false || inProgress(activeByCall.get(callSid))) throw sessionInProgress();
     const { attributes, parameters, prompts } = payVerbOf(req);
     if (!attributes.action) throw new TwilioError(400, 21218, 'Missing required attribute action');
     const connectorName = attributes.paymentConnector ?? 'Default';
@@ -193,11 +213,11 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
         paymentMethod,
         chargeAmount: attributes.chargeAmount || undefined,
         currency: attributes.currency ?? 'usd',
-        timeoutSeconds: Math.min(600, Math.max(1, Number(attributes.timeout ?? 5))),
-        maxAttempts: Math.min(3, Math.max(1, Number(attributes.maxAttempts ?? 1))),
+        timeoutSeconds: timeoutSecondsOf(attributes.timeout),
+        maxAttempts: Math.floor(positiveNumberOr(attributes.maxAttempts, 1, { min: 1, max: 3 })),
         securityCode: attributes.securityCode !== 'false',
         postalCode,
-        minPostalCodeLength: Number(attributes.minPostalCodeLength ?? 1),
+        minPostalCodeLength: positiveNumberOr(attributes.minPostalCodeLength, 1, { min: 1, max: Number.MAX_SAFE_INTEGER }),
         connectorName,
         connector,
         validCardTypes: (attributes.validCardTypes ?? 'visa mastercard amex').split(/\s+/).filter(Boolean),
@@ -241,6 +261,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   });
   app.use((error: unknown, _req: Request, res: Response, _next: unknown) => {
     const failure = error instanceof TwilioError ? error : new TwilioError(500, 20500, 'Internal Server Error');
+    if (failure.status === 401) res.set('WWW-Authenticate', 'Basic realm="Twilio API"');
     res.status(failure.status).json({ code: failure.code, message: failure.message, more_info: `https://www.twilio.com/docs/errors/${failure.code}`, status: failure.status });
   });
 

@@ -221,7 +221,8 @@ export class PaySession {
       PaymentConnector: this.settings.connectorName,
       TokenType: this.settings.tokenType,
       ChargeAmount: this.settings.chargeAmount ?? '',
-      ...(this.settings.bankAccountType ? { BankAccountType: this.settings.bankAccountType } : {}),
+      // Sent always (twilio-pay-sessions.md §1.4); a card session has none, so it is blank like ChargeAmount.
+      BankAccountType: this.settings.bankAccountType ?? '',
       ...this.maskedFields(),
       Required: this.required().map((field) => REQUIRED_NAMES[field]).join(','),
       ...fields,

@@ -5,9 +5,16 @@ import { startSimulator, type Simulator } from '../../src/simulator/server';
 import { CallbackReceiver } from '../helpers/callback-receiver';
 import { startService, type TestService } from '../helpers/service';
 import { ACCESS_KEY, ACCOUNT_ID } from '../helpers/test-data';
+import { expectNoTypedValues } from './callback-secrets';
 
 /** IVR self-service: a call reaches <Pay>; the caller answers its prompts on the keypad. */
 const CARD = '4111111111111111';
+const BAD_CARDS = ['4111111111111112', '4111111111111113'];
+const CVV = '837';
+const ROUTING = '244183602';
+const BANK_ACCOUNT = '987654321';
+/** Every clear value typed on the keypad in this file; no status callback or action body may hold one. */
+const TYPED = { cards: [CARD, ...BAD_CARDS], cvvs: [CVV], bankAccounts: [BANK_ACCOUNT], routingNumbers: [ROUTING] };
 
 let calls = 0;
 const callSid = () => `CA${(0xf000 + ++calls).toString(16).padStart(32, '0')}`;
@@ -64,7 +71,7 @@ describe('IVR <Pay> through the simulator and the bridge', () => {
     expect(started.body.events).toEqual(['Please enter your card number, followed by the pound key.']);
     await press(call, `${CARD}#`);
     await press(call, '1230#');
-    await press(call, '123#');
+    await press(call, `${CVV}#`);
     await press(call, '94111#');
     const action = await actionOf('/paid');
     expect(action).toMatchObject({
@@ -86,8 +93,8 @@ describe('IVR <Pay> through the simulator and the bridge', () => {
   test('when the caller fails a field maxAttempts times, then the action gets too-many-failed-attempts', async () => {
     const call = callSid();
     await pay(call, { action: `${receiver.url}/failed`, chargeAmount: '10.00', maxAttempts: '2' });
-    await press(call, '4111111111111112#');
-    await press(call, '4111111111111113#');
+    await press(call, `${BAD_CARDS[0]}#`);
+    await press(call, `${BAD_CARDS[1]}#`);
     const action = await actionOf('/failed');
     expect(action).toMatchObject({ Result: 'too-many-failed-attempts' });
     const errors = receiver.at('/status').filter((body) => body.CallSid === call);
@@ -157,11 +164,41 @@ describe('IVR <Pay> through the simulator and the bridge', () => {
     expect((await request(simulator.url).get(`/simulator/calls/${call}/events`)).body.events).toEqual([]);
   });
 
-  test('when every request the simulator posted is read, then none holds a full card number or CVV', async () => {
+  test('when a bank account is entered, then the bridge charges it and the action shows the account masked', async () => {
+    const call = callSid();
+    await pay(call, { action: `${receiver.url}/ach`, paymentMethod: 'ach-debit', bankAccountType: 'consumer-savings', chargeAmount: '25.00' });
+    await press(call, `${ROUTING}#`);
+    await press(call, `${BANK_ACCOUNT}#`);
+    expect(await actionOf('/ach')).toMatchObject({
+      Result: 'success',
+      PaymentConfirmationCode: expect.stringMatching(/^\d{12}$/),
+      BankAccountNumber: '*******21',
+      BankAccountType: 'consumer-savings',
+    });
+  });
+
+  test('when timeout is not a number, then the default 5 s applies instead of an instant input-timeout', async () => {
+    const call = callSid();
+    await pay(call, { action: `${receiver.url}/slow-caller`, chargeAmount: '10.00', timeout: 'soon' });
+    await press(call, CARD.slice(0, 4));
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(receiver.at('/status').filter((body) => body.CallSid === call)).toEqual([]);
+    await press(call, `${CARD.slice(4)}#`);
+    await request(simulator.url).post(`/simulator/calls/${call}/hangup`);
+    expect(await actionOf('/slow-caller')).toMatchObject({ Result: 'caller-hung-up', PaymentCardNumber: 'xxxx xxxx xxxx 1111' });
+    expect(receiver.at('/status').filter((body) => body.CallSid === call).map((body) => [body.For, body.ErrorType])).toEqual([['payment-card-number', undefined]]);
+  });
+
+  test('when maxAttempts is not a number, then one failed attempt ends the <Pay>', async () => {
+    const call = callSid();
+    await pay(call, { action: `${receiver.url}/one-try`, chargeAmount: '10.00', maxAttempts: 'many' });
+    await press(call, `${BAD_CARDS[0]}#`);
+    expect(await actionOf('/one-try')).toMatchObject({ Result: 'too-many-failed-attempts', PaymentError: 'invalid-card-number' });
+  });
+
+  test('when every request the simulator posted is read raw, then none holds a full card, CVV, bank account or routing number', async () => {
     await simulator.settled();
-    const all = receiver.received.map((request) => request.raw).join('\n');
     expect(receiver.received.length).toBeGreaterThan(8);
-    for (const clear of [CARD, '4111111111111112', '4111111111111113']) expect(all).not.toContain(clear);
-    for (const { fields } of receiver.received) if (fields.SecurityCode !== undefined) expect(fields.SecurityCode).toMatch(/^x+$/);
+    expectNoTypedValues([receiver], TYPED);
   });
 });
