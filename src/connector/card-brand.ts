@@ -19,6 +19,9 @@ interface BrandRange {
   ranges: Array<[string, string]>;
 }
 
+// Deliberately not shared with the simulator's Twilio card types (src/simulator/card-rules.ts):
+// those are Twilio's closed validCardTypes list, matched by prefix and length, with no UnionPay;
+// this table names the issuing network for logs and the journal, so UnionPay stays unionpay.
 // Order matters: the more specific ranges come before the broad ones they overlap.
 const BRANDS: BrandRange[] = [
   { brand: 'amex', ranges: [['34', '34'], ['37', '37']] },

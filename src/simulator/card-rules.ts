@@ -25,7 +25,15 @@ interface TypeRule {
 
 const between = (min: number, max: number) => (digits: string) => digits.length >= min && digits.length <= max;
 
-// Order matters: a number takes the first type whose prefix and length fit.
+// Twilio's card types, deliberately apart from the bridge's brand table (cardBrand() in
+// src/connector/card-brand.ts). This one is Twilio's closed `validCardTypes` list (spec §3),
+// matched by prefix AND length, and decides what ValidCardTypes accepts: it has enroute
+// and no UnionPay, which Twilio does not list. The bridge's names the issuing network for
+// logs and the journal, by prefix only, with UnionPay (62, 81) and the networks' own
+// Discover and Diners ranges. One table would change one side's answers: 6200000000000005 is
+// maestro here (Twilio has no UnionPay type) and unionpay in the journal. Luhn, ABA and expiry are shared.
+// Order matters: a number takes the first type whose prefix and length fit. Twilio gives
+// maestro lengths but no prefixes, so it takes what the others leave of 5 and 6.
 const RULES: TypeRule[] = [
   { type: 'amex', lengths: (d) => d.length === 15, prefixes: [['34', '34'], ['37', '37']] },
   { type: 'enroute', lengths: (d) => d.length === 15, prefixes: [['2014', '2014'], ['2149', '2149']] },

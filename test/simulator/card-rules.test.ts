@@ -1,3 +1,4 @@
+import { cardBrand } from '../../src/connector/card-brand';
 import { cardTypeOf, checkCardNumber, checkExpiry, checkPostalCode, checkSecurityCode } from '../../src/simulator/card-rules';
 import { maskCard } from '../../src/simulator/payment-fields';
 
@@ -12,6 +13,18 @@ describe('the card rules Twilio applies while the caller types', () => {
     ['36000000000008', 'diners-club'],
     ['6771798021000008', 'maestro'],
   ])('when %s is typed, then its type is %s', (number, type) => expect(cardTypeOf(number)).toBe(type));
+
+  // Deliberately two tables (see the comments in both files): Twilio's validCardTypes rules decide
+  // what a session accepts; the bridge's brand names the network in its logs and journal.
+  test.each([
+    ['6200000000000005', 'maestro', 'unionpay'],
+    ['201400000000009', 'enroute', 'unknown'],
+    ['3400000000000009', undefined, 'amex'],
+    ['6400000000000000', 'discover', 'maestro'],
+  ])('when %s is typed, then Twilio’s type is %p and the bridge’s journal brand is %p', (number, type, brand) => {
+    expect(cardTypeOf(number)).toBe(type);
+    expect(cardBrand(number)).toBe(brand);
+  });
 
   test('when the number fails Luhn or its type is not accepted, then the right ErrorType', () => {
     expect(checkCardNumber('4111111111111112', ['visa'])).toBe('invalid-card-number');
