@@ -49,5 +49,5 @@ export function expectNoTypedValues(receivers: CallbackReceiver[], typed: TypedV
       }
     }
   }
-  expect(leaks).toEqual([]);
+  expect([...new Set(leaks)]).toEqual([]);
 }
