@@ -161,6 +161,8 @@ export class IvrPay {
     clearTimeout(this.timer);
     this.ended = true;
     this.queue(this.verb.action, { ...this.common(), ...fields });
+    // Nothing captured outlives the call's <Pay>: the action request already holds the masks.
+    this.captured.clear();
   }
 
   private status(fields: Record<string, string>): void {

@@ -202,7 +202,14 @@ export class PaySession {
     this.stopCapture();
     this.state = 'ended';
     this.touch();
-    this.send(fields);
+    // Nothing captured outlives the session: the final callback carries the masks, taken now.
+    const final = { ...this.maskedFields(), Required: this.requiredNames(), ...fields };
+    this.captured.clear();
+    this.send(final);
+  }
+
+  private requiredNames(): string {
+    return this.required().map((field) => REQUIRED_NAMES[field]).join(',');
   }
 
   private touch(): void {
@@ -224,7 +231,7 @@ export class PaySession {
       // Sent always (twilio-pay-sessions.md §1.4); a card session has none, so it is blank like ChargeAmount.
       BankAccountType: this.settings.bankAccountType ?? '',
       ...this.maskedFields(),
-      Required: this.required().map((field) => REQUIRED_NAMES[field]).join(','),
+      Required: this.requiredNames(),
       ...fields,
     };
     const url = this.settings.statusCallback;
