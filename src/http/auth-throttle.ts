@@ -52,7 +52,11 @@ export function authFailureThrottle(): RequestHandler {
       }
       // An approval or a decline means the gateway (or this service) accepted the credentials.
       const { outcome } = contextOf(res);
-      if (outcome === 'approved' || outcome === 'declined') provenAccounts.set(account, 1, AUTH_FAILURE_WINDOW_SECONDS).catch(() => undefined);
+      // Renewed at most twice a window: a timer per payment would be wasted work.
+      const fresh = proven && proven.msBeforeNext > (AUTH_FAILURE_WINDOW_SECONDS * 1000) / 2;
+      if (!fresh && (outcome === 'approved' || outcome === 'declined')) {
+        provenAccounts.set(account, 1, AUTH_FAILURE_WINDOW_SECONDS).catch(() => undefined);
+      }
     });
     next();
   };
