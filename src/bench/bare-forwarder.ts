@@ -7,8 +7,8 @@ import { announce, connectorAnswer, qsapiForm } from './forwarding';
 
 /** The same stack as the service (Express + axios with a keep-alive agent), doing nothing of the service's own work. */
 const gateway = axios.create({
-  httpAgent: new http.Agent({ keepAlive: true, maxSockets: 256, noDelay: true }),
-  httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 256, noDelay: true }),
+  httpAgent: new http.Agent({ keepAlive: true, maxSockets: 256 }),
+  httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 256 }),
   responseType: 'text',
   transformResponse: [(data: unknown) => data],
 });

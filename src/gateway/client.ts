@@ -24,8 +24,8 @@ const TIMED_OUT = new Set(['ECONNABORTED', 'ETIMEDOUT', 'ERR_CANCELED']);
 const TOO_LARGE = new Set(['ERR_FR_MAX_CONTENT_LENGTH_EXCEEDED', 'ERR_BAD_RESPONSE']);
 
 export function createGatewayClient(options: { timeoutMs: number }): GatewayClient {
-  const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 256, noDelay: true });
-  const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 256, noDelay: true, minVersion: 'TLSv1.2' });
+  const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 256, minVersion: 'TLSv1.2' });
   const client: AxiosInstance = axios.create({
     httpAgent,
     httpsAgent,
