@@ -114,12 +114,14 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     return idempotent.get(key)!;
   };
   const sessionInProgress = () => new TwilioError(400, 64021, 'Invalid operation: a pay session is already active on this call (session-in-progress)');
+  /** A Payments session or a <Pay> holds the call until it ends: one at a time per call. */
+  const callIsPaying = (callSid: string) => inProgress(activeByCall.get(callSid)) || ivrByCall.get(callSid)?.ended === false;
 
   app.post(`${base}.json`, (req, res) => {
     const { accountSid, callSid } = authenticated(req);
     const { key, callback } = requiredFields(req);
     const answer = once(['create', accountSid, callSid, key], () => {
-      if (inProgress(activeByCall.get(callSid)) || ivrByCall.get(callSid)?.ended === false) throw sessionInProgress();
+      if (callIsPaying(callSid)) throw sessionInProgress();
       const body = req.body as Record<string, string | undefined>;
       const paymentMethod = body.PaymentMethod ?? 'credit-card';
       if (paymentMethod !== 'credit-card' && paymentMethod !== 'ach-debit') throw new TwilioError(400, 64013, 'PaymentMethod is not supported');
@@ -196,7 +198,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   app.post('/simulator/calls/:callSid/pay', (req, res) => {
     const callSid = String(req.params.callSid);
     if (!CALL_SID.test(callSid)) throw new TwilioError(404, 20404, 'The requested resource was not found');
-    if (ivrByCall.get(callSid)?.ended === false || inProgress(activeByCall.get(callSid))) throw sessionInProgress();
+    if (callIsPaying(callSid)) throw sessionInProgress();
     const { attributes, parameters, prompts } = payVerbOf(req);
     if (!attributes.action) throw new TwilioError(400, 21218, 'Missing required attribute action');
     const connectorName = attributes.paymentConnector ?? 'Default';
