@@ -62,8 +62,11 @@ program
 
 function render(records: PresentedRecord[], format: string): string {
   if (format === 'json') return `${JSON.stringify(records, null, 2)}\n`;
-  const rows = records.map((record) => COLUMNS.map((column) => record[column] ?? ''));
-  if (format === 'csv') return stringify([COLUMNS, ...rows]);
+  // Every cell a string: csv-stringify leaves a number starting with "-" unescaped.
+  const rows = records.map((record) => COLUMNS.map((column) => String(record[column] ?? '')));
+  // transaction_id and error_message come from outside (Twilio, the gateway): a cell starting with
+  // = + - @ tab or CR would run as a formula in a spreadsheet, so it gets a leading ' (OWASP CSV injection).
+  if (format === 'csv') return stringify([COLUMNS, ...rows], { escape_formulas: true });
   const table = new Table({ head: COLUMNS as string[], style: { head: [], border: [] } });
   table.push(...rows.map((row) => row.map(String)));
   return `${table.toString()}\n${records.length} record(s)\n`;

