@@ -22,12 +22,15 @@ export const connectorRequestSchema = {
   type: 'object',
   properties: {
     method: { enum: ['charge', 'tokenize'], description: 'must be "charge" or "tokenize"' },
+    // Twilio's are UUIDs. A control or non-ASCII character would travel on into the journal, the
+    // log lines and the CSV export, where it can pass for another id or break a line. Optional
+    // spaces, then one visible character, then anything printable: one way to match, no backtracking.
     transaction_id: {
       type: 'string',
       minLength: 1,
       maxLength: REQUEST_LIMITS.transactionIdChars,
-      pattern: '\\S',
-      description: 'must be a non-empty string',
+      pattern: '^\\x20*[\\x21-\\x7E][\\x20-\\x7E]*$',
+      description: `must be 1 to ${REQUEST_LIMITS.transactionIdChars} printable ASCII characters, not only spaces`,
     },
     cardnumber: { type: 'string', pattern: '^[0-9]{12,19}$', description: 'must be 12 to 19 digits' },
     expiry_month: {

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import request from 'supertest';
+import { RecordingGateway } from '../helpers/recording-gateway';
 import { startService, type TestService } from '../helpers/service';
 import { ACCESS_KEY, ACCOUNT_ID, achCharge, basicAuth, cardCharge, cardTokenize } from '../helpers/test-data';
 
@@ -279,6 +280,55 @@ describe('when a field is invalid', () => {
   test('when amount and expiry are JSON numbers, then they are accepted as Twilio strings would be', async () => {
     const response = await post('/', cardCharge({ amount: 12.5, expiry_month: 8, expiry_year: 2030 }));
     expect(response.body.charge_id).toMatch(/^\d{12}$/);
+  });
+});
+
+// Twilio's transaction ids are UUIDs. Anything else printable still pays; a control or non-ASCII
+// character would reach the journal, the logs and the CSV export, so it is refused before the gateway.
+describe('when transaction_id is not printable ASCII', () => {
+  const gateway = new RecordingGateway();
+  let counted: TestService;
+  beforeAll(async () => {
+    await gateway.start();
+    gateway.willAnswer({ body: JSON.stringify({ transaction_id: '000000004242', transaction_approved: true, error: false, error_code: 0 }) });
+    counted = await startService({ GATEWAY_URL_PAYCONEX: `${gateway.url}/api/qsapi/3.8` });
+  });
+  afterAll(async () => {
+    await counted.stop();
+    await gateway.stop();
+  });
+  const pay = (transactionId: string) =>
+    request(counted.url).post('/').set('Authorization', basicAuth()).set('Content-Type', 'application/json').send(JSON.stringify(cardCharge({ transaction_id: transactionId })));
+
+  test.each([
+    ['a NUL', 'tx\u0000id'],
+    ['a tab', 'tx\tid'],
+    ['a line break', 'tx\r\nid'],
+    ['DEL', 'tx\u007fid'],
+    ['an accented letter', 'café-1'],
+    ['an emoji', 'tx-💳'],
+    ['a non-breaking space', 'tx\u00a0id'],
+    ['only spaces', '   '],
+    ['one space', ' '],
+  ])('when it holds %s, then HTTP 200 INVALID_REQUEST and the gateway is not called', async (_label, transactionId) => {
+    const before = gateway.requests.length;
+    const response = await pay(transactionId);
+    expect(response.status).toBe(200);
+    expect(response.text).toBe(
+      '{"charge_id":null,"error_code":"INVALID_REQUEST","error_message":"Invalid request: transaction_id must be 1 to 255 printable ASCII characters, not only spaces"}',
+    );
+    expect(gateway.requests.length).toBe(before);
+  });
+
+  test.each([
+    ['a UUID', '72500aba-328c-445c-a12e-da5700e10b17'],
+    ['255 printable characters, spaces and punctuation among them', Array.from({ length: 255 }, (_, i) => String.fromCharCode(0x20 + (i % 95))).join('')],
+    ['leading and trailing spaces', ' tx-1 '],
+  ])('when it is %s, then the payment goes through', async (_label, transactionId) => {
+    const before = gateway.requests.length;
+    const response = await pay(transactionId);
+    expect(response.body).toEqual({ charge_id: '000000004242', error_code: null, error_message: null });
+    expect(gateway.requests.length).toBe(before + 1);
   });
 });
 

@@ -31,7 +31,16 @@ const orAnything = <T>(arbitrary: fc.Arbitrary<T>) => fc.oneof({ weight: 4, arbi
 
 const field = {
   method: orAnything(fc.constantFrom('charge', 'tokenize', 'CHARGE', 'refund', '')),
-  transaction_id: orAnything(fc.oneof(fc.uuid(), fc.string({ minLength: 0, maxLength: 300 }))),
+  // Printable ASCII pays; control characters, other code points and blank ids are refused.
+  transaction_id: orAnything(
+    fc.oneof(
+      fc.uuid(),
+      fc.string({ minLength: 0, maxLength: 300 }),
+      fc.string({ unit: 'binary-ascii', maxLength: 300 }),
+      fc.string({ unit: 'grapheme', maxLength: 300 }),
+      fc.stringMatching(/^ {0,5}$/),
+    ),
+  ),
   cardnumber: orAnything(fc.oneof(fc.constantFrom(VISA, AMEX, `${VISA}0`, VISA.slice(0, 11)), digits(11, 20))),
   cvv: orAnything(fc.oneof(fc.constant(CVV), digits(2, 5))),
   expiry_month: orAnything(fc.constantFrom('0', '00', '1', '8', '08', '12', '13', '99')),
