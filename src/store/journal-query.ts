@@ -27,10 +27,25 @@ export function parseJournalQuery(params: Record<string, string | number | undef
     transactionId: query.transaction_id,
     status: query.status,
     connector: query.connector,
-    since: query.since === undefined ? undefined : Date.parse(query.since),
-    until: query.until === undefined ? undefined : Date.parse(query.until),
+    since: instant('since', query.since),
+    until: instant('until', query.until),
     limit: query.limit,
   };
+}
+
+/**
+ * Epoch ms of a date or date-time that passed the format check. ajv's date-time format also
+ * admits a leap second (23:59:60) and an offset of hours only (+01), which Date.parse reads as
+ * NaN: SQLite then matched nothing and PostgreSQL refused the query (a 500). Refused here, so
+ * GET /transactions and `npm run journal` both answer INVALID_QUERY.
+ */
+function instant(name: 'since' | 'until', text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const time = Date.parse(text);
+  if (!Number.isFinite(time)) {
+    throw new InvalidQuery(`Invalid query: ${name}: must be a date or date-time with seconds up to 59 and an offset as Z or +hh:mm`);
+  }
+  return time;
 }
 
 /** A journal record as the API and the CLI show it: no fingerprint, owner or stored answer. */

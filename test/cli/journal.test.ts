@@ -52,6 +52,17 @@ describe('npm run journal', () => {
   test('when a filter is invalid, then it exits 1 naming the problem', async () => {
     await expect(journal('list', '--since', 'last-week')).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('Invalid query: since') });
   });
+
+  // They pass the date-time format, but Date.parse cannot read them (a leap second, an offset of hours only).
+  test.each([
+    ['--since', '2026-12-31T23:59:60Z'],
+    ['--until', '2026-12-31T23:59:60Z'],
+    ['--since', '2026-11-01T10:00:00+01'],
+    ['--until', '2026-11-01T10:00:00-05'],
+    ['--since', '2026-02-30'],
+  ])('when %s is %s, then it exits 1 naming the filter instead of listing nothing', async (option, value) => {
+    await expect(journal('list', option, value)).rejects.toMatchObject({ code: 1, stdout: '', stderr: expect.stringContaining(`Invalid query: ${option.slice(2)}: `) });
+  });
 });
 
 describe('npm run journal CSV export with cells a spreadsheet would run as formulas', () => {

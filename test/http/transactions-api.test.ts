@@ -1,5 +1,6 @@
 import request from 'supertest';
-import { startService, type TestService } from '../helpers/service';
+import { TEST_DATABASE_URL, freshPostgresUrl } from '../helpers/postgres';
+import { startService, temporaryDataDir, type TestService } from '../helpers/service';
 import { basicAuth, cardCharge } from '../helpers/test-data';
 
 const ADMIN_TOKEN = 'reconcile-me-please-0123456789';
@@ -72,6 +73,45 @@ describe('reconciliation API', () => {
     const response = await admin('/transactions/never-seen');
     expect(response.status).toBe(404);
     expect(response.body).toEqual({ error_code: 'NOT_FOUND', error_message: 'No journal record with that transaction_id' });
+  });
+});
+
+type StoreEnv = () => Promise<Record<string, string>>;
+const stores: Array<[string, StoreEnv]> = [['SQLite', async () => ({ DATA_DIR: temporaryDataDir() })]];
+if (TEST_DATABASE_URL) stores.push(['PostgreSQL', async () => ({ DATABASE_URL: await freshPostgresUrl() })]);
+
+// Each passes ajv's date or date-time format, yet Date.parse cannot read it: a leap second, an offset of hours only.
+const UNREADABLE_INSTANTS = ['2026-12-31T23:59:60Z', '2026-06-30T23:59:60.5Z', '2027-01-01T00:59:60+01:00', '2026-11-01T10:00:00+01', '2026-11-01T10:00:00-05'];
+// Dates that do not exist, refused by the format itself.
+const IMPOSSIBLE_DATES = ['2026-02-30', '2026-02-29', '2026-02-31T10:00:00Z', '2026-13-01', '2026-00-10', '2026-11-01T25:00:00Z', '2026-11-01T24:00:00Z', '275760-09-13', '+275760-09-13'];
+
+describe.each(stores)('reconciliation API date filters (%s journal)', (_name, storeEnv) => {
+  let service: TestService;
+  let paid: Record<string, unknown>;
+  beforeAll(async () => {
+    service = await startService({ ...(await storeEnv()), ADMIN_TOKEN });
+    paid = cardCharge();
+    await request(service.url).post('/').set('Authorization', basicAuth()).send(paid);
+  });
+  afterAll(async () => {
+    await service.stop();
+  });
+  const list = (query: string) => request(service.url).get(`/transactions?${query}`).set('Authorization', `Bearer ${ADMIN_TOKEN}`);
+
+  test.each([...UNREADABLE_INSTANTS, ...IMPOSSIBLE_DATES].flatMap((value) => [['since', value], ['until', value]]))(
+    'when %s is %s, then 400 INVALID_QUERY names it, not an empty list or a 500',
+    async (name, value) => {
+      const response = await list(`${name}=${encodeURIComponent(value)}`);
+      expect(response.status).toBe(400);
+      expect(response.body).toEqual({ error_code: 'INVALID_QUERY', error_message: expect.stringMatching(new RegExp(`^Invalid query: ${name}: `)) });
+    },
+  );
+
+  test('when the dates are the earliest and latest the format allows, or a leap day, or an offset, then records are found', async () => {
+    const ids = async (query: string) => ((await list(query)).body.records as Array<{ transaction_id: string }>).map((record) => record.transaction_id);
+    expect(await ids('since=0000-01-01&until=9999-12-31T23:59:59Z')).toEqual([paid.transaction_id]);
+    expect(await ids(`since=2024-02-29&until=${encodeURIComponent('9999-12-31T23:59:59+23:59')}`)).toEqual([paid.transaction_id]);
+    expect(await ids('until=0000-01-01')).toEqual([]);
   });
 });
 
