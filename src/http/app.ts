@@ -30,7 +30,9 @@ export function createApp({ catalog, payments, journal, metrics, sandboxUrl, con
   app.set('trust proxy', config.trustProxy);
 
   app.use(requestLog(logger, metrics));
-  app.use(operationsRoutes({ catalog, journal, metrics, sandboxUrl, gatewayEnv: config.gatewayEnv, metricsToken: config.metricsToken }));
+  // /openapi.json describes GET /transactions only where it is mounted (below).
+  const transactionsApi = Boolean(config.adminToken);
+  app.use(operationsRoutes({ catalog, journal, metrics, sandboxUrl, gatewayEnv: config.gatewayEnv, metricsToken: config.metricsToken, transactionsApi }));
   app.use(connectorRoutes(catalog, payments, { allowedAccounts: config.allowedAccounts, bodyLimitBytes: config.bodyLimitBytes }));
   if (config.adminToken) app.use(transactionsRoutes(journal, config.adminToken));
   app.use(() => {

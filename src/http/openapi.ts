@@ -52,7 +52,37 @@ function paymentOperation(summary: string, withName: boolean) {
   };
 }
 
-export function openApiDocument() {
+export interface OpenApiOptions {
+  /** GET /transactions is served (ADMIN_TOKEN is set). Off, it is left out of the document. */
+  transactionsApi: boolean;
+}
+
+/** The reconciliation API, and the Bearer scheme only it uses. */
+const transactionsPaths = {
+  '/transactions': {
+    get: {
+      summary: 'Journal records, newest first',
+      security: [{ adminToken: [] }],
+      parameters: Object.entries(journalQuerySchema.properties).map(([name, schema]) => ({ name, in: 'query', required: false, schema })),
+      responses: { 200: json(records, 'Matching records'), 400: json(errorOnly, 'Invalid query'), 401: json(errorOnly, 'Missing or wrong token') },
+    },
+  },
+  '/transactions/{transaction_id}': {
+    get: {
+      summary: 'The journal records of one Twilio transaction_id',
+      security: [{ adminToken: [] }],
+      parameters: [{ name: 'transaction_id', in: 'path', required: true, schema: { type: 'string' } }],
+      responses: { 200: json(records, 'Its records'), 401: json(errorOnly, 'Missing or wrong token'), 404: json(errorOnly, 'No such record') },
+    },
+  },
+};
+const adminTokenScheme = { adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' } };
+
+/**
+ * An API that is off is not described: the public document does not tell a scanner that a
+ * reconciliation API exists, or how it is authenticated, on a service that does not serve it.
+ */
+export function openApiDocument({ transactionsApi }: OpenApiOptions) {
   return {
     openapi: '3.1.0',
     info: {
@@ -63,7 +93,7 @@ export function openApiDocument() {
     components: {
       securitySchemes: {
         basicAuth: { type: 'http', scheme: 'basic', description: 'The Twilio connector USERNAME and PASSWORD' },
-        adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' },
+        ...(transactionsApi ? adminTokenScheme : {}),
         metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, when set' },
       },
     },
@@ -74,22 +104,7 @@ export function openApiDocument() {
       '/connectors/{name}': paymentOperation('Charge or tokenize with a named connector', true),
       '/connectors/{name}/charge': paymentOperation('Legacy path: charge with a named connector', true),
       '/connectors/{name}/tokenize': paymentOperation('Legacy path: tokenize with a named connector', true),
-      '/transactions': {
-        get: {
-          summary: 'Journal records, newest first (only when ADMIN_TOKEN is set)',
-          security: [{ adminToken: [] }],
-          parameters: Object.entries(journalQuerySchema.properties).map(([name, schema]) => ({ name, in: 'query', required: false, schema })),
-          responses: { 200: json(records, 'Matching records'), 400: json(errorOnly, 'Invalid query'), 401: json(errorOnly, 'Missing or wrong token') },
-        },
-      },
-      '/transactions/{transaction_id}': {
-        get: {
-          summary: 'The journal records of one Twilio transaction_id (only when ADMIN_TOKEN is set)',
-          security: [{ adminToken: [] }],
-          parameters: [{ name: 'transaction_id', in: 'path', required: true, schema: { type: 'string' } }],
-          responses: { 200: json(records, 'Its records'), 401: json(errorOnly, 'Missing or wrong token'), 404: json(errorOnly, 'No such record') },
-        },
-      },
+      ...(transactionsApi ? transactionsPaths : {}),
       '/healthz': { get: { summary: 'Liveness: the process answers', responses: { 200: json({ type: 'object', properties: { status: { const: 'ok' } } }, 'Alive') } } },
       '/readyz': {
         get: {

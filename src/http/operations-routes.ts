@@ -22,6 +22,8 @@ export interface OperationsOptions {
    */
   gatewayEnv?: GatewayEnvironment;
   metricsToken?: string;
+  /** GET /transactions is mounted (ADMIN_TOKEN is set), so /openapi.json describes it. */
+  transactionsApi?: boolean;
 }
 
 const READY_CHECK_TIMEOUT_MS = 2000;
@@ -36,7 +38,7 @@ type CheckResult = 'ok' | 'failing';
  */
 export function operationsRoutes(options: OperationsOptions): Router {
   const router = Router();
-  const document = openApiDocument();
+  const document = openApiDocument({ transactionsApi: options.transactionsApi ?? false });
   const hasMetricsToken = options.metricsToken ? bearerTokenCheck(options.metricsToken) : undefined;
 
   router.get('/healthz', (_req, res) => {

@@ -66,34 +66,81 @@ describe('operations endpoints', () => {
 
   test('when /openapi.json is asked, then it is a valid OpenAPI 3.1 document', async () => {
     const response = await request(service.url).get('/openapi.json');
-    // The validator is an ES module: it runs in a Node process of its own.
-    const script = `import { Validator } from '@seriousme/openapi-schema-validator';
-      const validator = new Validator();
-      const result = await validator.validate(JSON.parse(process.argv[1]));
-      console.log(JSON.stringify({ ...result, version: validator.version }));`;
-    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script, response.text]);
-    expect(JSON.parse(stdout)).toEqual({ valid: true, version: '3.1' });
+    expect(await validateOpenApi(response.text)).toEqual({ valid: true, version: '3.1' });
   });
 
   test('when the document and the routes are compared, then every route is documented and every documented operation is served', async () => {
-    const documented = new Set<string>();
-    const document = (await request(service.url).get('/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
-    for (const [path, operations] of Object.entries(document.paths)) for (const method of Object.keys(operations)) documented.add(`${method.toUpperCase()} ${path}`);
+    const document = (await request(service.url).get('/openapi.json')).body as OpenApiDocument;
+    expect(servedOperations(service.app)).toEqual(documentedOperations(document));
+  });
 
-    const served = new Set<string>();
-    const walk = (app: Express['router']) => {
-      for (const layer of app.stack as Array<{ route?: { path: string; methods: Record<string, boolean> }; handle: { stack?: unknown } }>) {
-        if (layer.route) {
-          for (const method of Object.keys(layer.route.methods)) {
-            if (method !== '_all') served.add(`${method.toUpperCase()} ${layer.route.path.replace(/:(\w+)/g, '{$1}')}`);
-          }
-        } else if (layer.handle.stack) walk(layer.handle as Express['router']);
-      }
-    };
-    walk(service.app.router);
-    expect([...served].sort()).toEqual([...documented].sort());
+  test('when ADMIN_TOKEN is set, then the document lists the reconciliation API and its Bearer scheme', async () => {
+    const document = (await request(service.url).get('/openapi.json')).body as OpenApiDocument;
+    expect(documentedOperations(document)).toEqual(expect.arrayContaining(['GET /transactions', 'GET /transactions/{transaction_id}']));
+    expect(document.components.securitySchemes).toHaveProperty('adminToken');
   });
 });
+
+// An API that is off is not advertised: the document tells a scanner nothing about it.
+describe('when ADMIN_TOKEN is not set', () => {
+  let service: TestService;
+  beforeAll(async () => {
+    service = await startService();
+  });
+  afterAll(async () => {
+    await service.stop();
+  });
+
+  test('when /openapi.json is asked, then it has no /transactions path and no admin token scheme, and is still valid', async () => {
+    const response = await request(service.url).get('/openapi.json');
+    const document = response.body as OpenApiDocument;
+    expect(Object.keys(document.paths).filter((path) => path.startsWith('/transactions'))).toEqual([]);
+    expect(Object.keys(document.components.securitySchemes).sort()).toEqual(['basicAuth', 'metricsToken']);
+    expect(response.text).not.toContain('ADMIN_TOKEN');
+    expect(await validateOpenApi(response.text)).toEqual({ valid: true, version: '3.1' });
+  });
+
+  test('when the document and the routes are compared, then they still match', async () => {
+    const document = (await request(service.url).get('/openapi.json')).body as OpenApiDocument;
+    expect(servedOperations(service.app)).toEqual(documentedOperations(document));
+  });
+});
+
+interface OpenApiDocument {
+  paths: Record<string, Record<string, unknown>>;
+  components: { securitySchemes: Record<string, unknown> };
+}
+
+/** The validator is an ES module: it runs in a Node process of its own. */
+async function validateOpenApi(text: string): Promise<unknown> {
+  const script = `import { Validator } from '@seriousme/openapi-schema-validator';
+    const validator = new Validator();
+    const result = await validator.validate(JSON.parse(process.argv[1]));
+    console.log(JSON.stringify({ ...result, version: validator.version }));`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script, text]);
+  return JSON.parse(stdout);
+}
+
+/** `GET /transactions/{transaction_id}`, sorted. */
+function documentedOperations(document: OpenApiDocument): string[] {
+  return Object.entries(document.paths).flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`)).sort();
+}
+
+/** Every route the Express app serves, in the document's notation, sorted. */
+function servedOperations(app: Express): string[] {
+  const served = new Set<string>();
+  const walk = (router: Express['router']) => {
+    for (const layer of router.stack as Array<{ route?: { path: string; methods: Record<string, boolean> }; handle: { stack?: unknown } }>) {
+      if (layer.route) {
+        for (const method of Object.keys(layer.route.methods)) {
+          if (method !== '_all') served.add(`${method.toUpperCase()} ${layer.route.path.replace(/:(\w+)/g, '{$1}')}`);
+        }
+      } else if (layer.handle.stack) walk(layer.handle as Express['router']);
+    }
+  };
+  walk(app.router);
+  return [...served].sort();
+}
 
 test('when the journal cannot answer, then /readyz is 503 and names the failing check', async () => {
   const journal = openSqliteJournal(temporaryDataDir());
