@@ -25,10 +25,20 @@ export interface Config {
   adminToken?: string;
   /** Gateway accounts (Basic usernames) that may use this deployment; all when absent. */
   allowedAccounts?: ReadonlySet<string>;
-  /** Express `trust proxy`: which proxies may set X-Forwarded-For (for per-address limits). */
-  trustProxy: boolean | number | string;
+  /** Express `trust proxy`: a hop count or the proxies' addresses (never `true`: anyone could pick their address). */
+  trustProxy: number | string;
   bodyLimitBytes: number;
+  /** Largest request head (request line and headers) Node accepts. */
+  maxHeaderBytes: number;
   headersTimeoutMs: number;
+  /** Time a body has to arrive once its headers have. */
+  bodyTimeoutMs: number;
+  /** Connections (and requests) that have not authenticated yet, in all and per client address. */
+  maxUnauthenticated: number;
+  maxUnauthenticatedPerAddress: number;
+  /** Key of the keyed hash of gateway credentials in the journal, and the one it replaces (rotation). */
+  credentialHashKey?: string;
+  credentialHashKeyPrevious?: string;
   requestTimeoutMs: number;
   keepAliveTimeoutMs: number;
   /** How long a stop waits for requests in flight before cutting connections. */
@@ -41,7 +51,7 @@ type Env = Record<string, string | undefined>;
 
 const GATEWAY_URL_PREFIX = 'GATEWAY_URL_';
 /** Settings that may come from a file (<NAME>_FILE), as Docker and Kubernetes secrets do. */
-const SECRET_SETTINGS = ['ADMIN_TOKEN', 'DATABASE_URL', 'METRICS_TOKEN'] as const;
+const SECRET_SETTINGS = ['ADMIN_TOKEN', 'DATABASE_URL', 'METRICS_TOKEN', 'CREDENTIAL_HASH_KEY', 'CREDENTIAL_HASH_KEY_PREVIOUS'] as const;
 
 /** The environment the service reads, as a JSON Schema: the single description of every setting. */
 export const configSchema = {
@@ -87,6 +97,44 @@ export const configSchema = {
       description: 'Comma-separated gateway accounts (Basic usernames) allowed to use this deployment.',
     },
     BODY_LIMIT_BYTES: { type: 'integer', minimum: 1024, maximum: 1048576, default: 16384, description: 'Largest request body accepted.' },
+    MAX_HEADER_BYTES: {
+      type: 'integer',
+      minimum: 2048,
+      maximum: 16384,
+      default: 8192,
+      description: "Largest request head (request line and headers) accepted; Twilio's are well under 2 KB.",
+    },
+    BODY_TIMEOUT_MS: {
+      type: 'integer',
+      minimum: 500,
+      maximum: 60000,
+      default: 5000,
+      description: 'Time a request body has to arrive once its headers have (Twilio sends both at once).',
+    },
+    MAX_UNAUTHENTICATED_CONNECTIONS: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 100000,
+      default: 1000,
+      description: 'Connections and requests that have not authenticated yet, in all; more are refused with 503 at once.',
+    },
+    MAX_UNAUTHENTICATED_PER_ADDRESS: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 100000,
+      default: 100,
+      description: 'The same, per client address (IPv6: per /64).',
+    },
+    CREDENTIAL_HASH_KEY: {
+      type: 'string',
+      minLength: 32,
+      description: 'Key of the keyed hash (HMAC-SHA256) of gateway credentials in the journal, shared by every replica (at least 32 characters).',
+    },
+    CREDENTIAL_HASH_KEY_PREVIOUS: {
+      type: 'string',
+      minLength: 32,
+      description: 'The key CREDENTIAL_HASH_KEY replaces: hashes made with it are still recognised.',
+    },
     HEADERS_TIMEOUT_MS: {
       type: 'integer',
       minimum: 500,
@@ -111,9 +159,9 @@ export const configSchema = {
     METRICS_TOKEN: { type: 'string', minLength: 16, description: 'Bearer token /metrics requires, when set (at least 16 characters).' },
     TRUST_PROXY: {
       type: 'string',
-      pattern: '^(true|false|[0-9]+|[0-9a-fA-F.:/, ]+|loopback|linklocal|uniquelocal)$',
+      pattern: '^(false|[0-9]+|((loopback|linklocal|uniquelocal|[0-9a-fA-F.:/]+)(\\s*,\\s*(loopback|linklocal|uniquelocal|[0-9a-fA-F.:/]+))*))$',
       default: 'false',
-      description: 'Express trust proxy: true, false, a hop count, or addresses/subnets of your proxies.',
+      description: 'Whose X-Forwarded-For to believe: a hop count (1 = the proxy in front), or the addresses/subnets of your proxies; false for none.',
     },
   },
   patternProperties: {
@@ -133,6 +181,11 @@ export function loadConfig(env: Env): Config {
   for (const name of SECRET_SETTINGS) {
     const value = readSecretSetting(env, name);
     if (value !== undefined) relevant[name] = value;
+  }
+  if (relevant.TRUST_PROXY === 'true') {
+    throw new ConfigError(
+      'Invalid configuration: TRUST_PROXY=true would let any client choose the address its limits are counted by; set the number of proxies in front (TRUST_PROXY=1) or their addresses (TRUST_PROXY=10.0.0.5)',
+    );
   }
   if (!validateEnv(relevant)) {
     const problems = (validateEnv.errors ?? []).map((e) => describeAjvError(e).replace(/^\(root\)\.?/, ''));
@@ -161,7 +214,13 @@ export function loadConfig(env: Env): Config {
     allowedAccounts: values.ALLOWED_ACCOUNTS === undefined ? undefined : new Set(String(values.ALLOWED_ACCOUNTS).split(/\s*,\s*/)),
     trustProxy: trustProxySetting(values.TRUST_PROXY as string),
     bodyLimitBytes: values.BODY_LIMIT_BYTES as number,
+    maxHeaderBytes: values.MAX_HEADER_BYTES as number,
     headersTimeoutMs: values.HEADERS_TIMEOUT_MS as number,
+    bodyTimeoutMs: values.BODY_TIMEOUT_MS as number,
+    maxUnauthenticated: values.MAX_UNAUTHENTICATED_CONNECTIONS as number,
+    maxUnauthenticatedPerAddress: values.MAX_UNAUTHENTICATED_PER_ADDRESS as number,
+    credentialHashKey: values.CREDENTIAL_HASH_KEY as string | undefined,
+    credentialHashKeyPrevious: values.CREDENTIAL_HASH_KEY_PREVIOUS as string | undefined,
     requestTimeoutMs: values.REQUEST_TIMEOUT_MS as number,
     keepAliveTimeoutMs: values.KEEP_ALIVE_TIMEOUT_MS as number,
     shutdownTimeoutMs: (values.SHUTDOWN_TIMEOUT_MS as number | undefined) ?? (values.GATEWAY_TIMEOUT_MS as number) + 5000,
@@ -174,8 +233,9 @@ export function gatewayUrlVariable(name: string): string {
   return GATEWAY_URL_PREFIX + name.toUpperCase().replace(/-/g, '_');
 }
 
-function trustProxySetting(value: string): boolean | number | string {
-  if (value === 'true' || value === 'false') return value === 'true';
+/** `false` and `0` trust no proxy; a number trusts that many hops; otherwise a list of addresses. */
+function trustProxySetting(value: string): number | string {
+  if (value === 'false') return 0;
   return /^[0-9]+$/.test(value) ? Number(value) : value;
 }
 

@@ -8,7 +8,11 @@ export abstract class BridgeError extends Error {
   abstract readonly code: string;
   abstract readonly httpStatus: number;
 
-  constructor(message: string) {
+  /** When set, the answer says when to try again (Retry-After). */
+  constructor(
+    message: string,
+    readonly retryAfterSeconds?: number,
+  ) {
     super(message);
     this.name = new.target.name;
   }
@@ -50,6 +54,15 @@ export class TooManyAuthFailures extends BridgeError {
   readonly httpStatus = 429;
 }
 
+/**
+ * Too many connections or requests that have not authenticated yet, from this address or in
+ * all (MAX_UNAUTHENTICATED_*): refused at once, before anything is read.
+ */
+export class TooManyConnections extends BridgeError {
+  readonly code = 'TOO_MANY_CONNECTIONS';
+  readonly httpStatus = 503;
+}
+
 export class NotFound extends BridgeError {
   readonly code = 'NOT_FOUND';
   readonly httpStatus = 404;
@@ -72,7 +85,7 @@ export class RequestTimeout extends BridgeError {
   readonly httpStatus = 408;
 }
 
-/** The request's headers are larger than Node accepts (16 KB). */
+/** The request's headers are larger than MAX_HEADER_BYTES, or its Authorization header larger than 2 KB. */
 export class HeadersTooLarge extends BridgeError {
   readonly code = 'HEADERS_TOO_LARGE';
   readonly httpStatus = 431;

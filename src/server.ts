@@ -13,6 +13,7 @@ import { IdempotencyGate } from './store/idempotency';
 import { InstanceKeeper, thisInstance } from './store/instances';
 import { openJournal } from './store/open-journal';
 import { JournalPruner } from './store/pruner';
+import { credentialHashFor } from './security/service-keys';
 
 export interface RunningService {
   /** The Express application (for tests that inspect its routes). */
@@ -34,7 +35,8 @@ export interface StartOptions {
 
 /** A duplicate waits for the first request's gateway call, plus this, before TRANSACTION_IN_PROGRESS. */
 const WAIT_MARGIN_MS = 5_000;
-const MAX_WAITERS = 200;
+/** Duplicates waiting at once (Twilio sends at most 5 retries of one transaction_id). */
+const WAITERS = { perKey: 100, perAccount: 200, inAll: 1000 };
 
 /**
  * Validates the configuration and every mapping file, opens the journal (turning
@@ -47,6 +49,10 @@ export async function start(options: StartOptions = {}): Promise<RunningService>
   const config = loadConfig(env);
   const logger = options.logger ?? createLogger(config.logLevel);
   const mappings = compileMappings(config, env);
+  const credentialHash = credentialHashFor(config);
+  if (config.databaseUrl && !config.credentialHashKey) {
+    logger.warn('CREDENTIAL_HASH_KEY is generated in DATA_DIR: replicas sharing the journal must share it too, or retries reaching another replica are refused; set CREDENTIAL_HASH_KEY');
+  }
 
   const journal = await openJournal(config);
   const reportJournalError = (error: unknown) => logger.error('journal error', describeUnexpected(error));
@@ -59,19 +65,26 @@ export async function start(options: StartOptions = {}): Promise<RunningService>
   const gate = new IdempotencyGate(
     journal,
     keeper,
-    { waitLimitMs: config.gatewayTimeoutMs + WAIT_MARGIN_MS, maxWaiters: MAX_WAITERS, pollMs: 250 },
+    {
+      waitLimitMs: config.gatewayTimeoutMs + WAIT_MARGIN_MS,
+      maxWaitersPerKey: WAITERS.perKey,
+      maxWaitersPerAccount: WAITERS.perAccount,
+      maxWaiters: WAITERS.inAll,
+      pollMs: 250,
+    },
     reportJournalError,
   );
 
   const sandbox: SandboxGateway | undefined = mappings.needsEmbeddedSandbox ? await startSandboxGateway() : undefined;
   const catalog = connectorCatalog(config, mappings, sandbox?.url);
   const gateway = createGatewayClient({ timeoutMs: config.gatewayTimeoutMs });
-  const app = createApp({
+  const { app, acceptConnection } = createApp({
     catalog,
     payments: { gateway, gate, instanceId: keeper.me.id, logger },
     journal,
     metrics,
     sandboxUrl: sandbox?.url,
+    credentialHash,
     config,
     logger,
   });
@@ -86,12 +99,19 @@ export async function start(options: StartOptions = {}): Promise<RunningService>
     res.once('close', () => unanswered.delete(res));
     app(req, res);
   };
-  // Twilio sends one small body at once: a client that trickles it is cut (slow loris).
+  // Twilio sends one small request at once: a client that trickles it is cut (slow loris), and a
+  // head larger than Twilio's could need is refused.
   const server = http.createServer(
-    { headersTimeout: config.headersTimeoutMs, requestTimeout: config.requestTimeoutMs, connectionsCheckingInterval: 1000 },
+    {
+      headersTimeout: config.headersTimeoutMs,
+      requestTimeout: config.requestTimeoutMs,
+      connectionsCheckingInterval: 1000,
+      maxHeaderSize: config.maxHeaderBytes,
+    },
     serve,
   );
   server.keepAliveTimeout = config.keepAliveTimeoutMs;
+  server.on('connection', acceptConnection);
   server.on('clientError', answerClientErrors(logger));
   try {
     await new Promise<void>((resolve, reject) => {
@@ -161,3 +181,4 @@ export async function start(options: StartOptions = {}): Promise<RunningService>
     },
   };
 }
+

@@ -35,6 +35,7 @@ function claim(index: number, run: string): NewClaim {
     currency: 'USD',
     cardBrand: 'visa',
     last4: '1111',
+    credentialHash: 'c'.repeat(32),
     fingerprint: 'b'.repeat(64),
     owner: 'bench',
   };

@@ -19,22 +19,31 @@ import { contextOf, markAnswered } from './request-context';
  * a bug: answered 500 INTERNAL_ERROR and logged without its message.
  */
 export function answerErrors(logger: Logger): ErrorRequestHandler {
-  return (error: unknown, _req, res, _next) => {
-    const failure = asBridgeError(error);
-    const context = contextOf(res);
-    if (failure instanceof InternalError) {
-      logger.error('unexpected error', { request_id: context.requestId, ...describeUnexpected(error) });
-    }
-    context.outcome = failure instanceof PaymentFailure ? 'error' : 'rejected';
-    context.errorCode = failure.code;
-    if (context.bearerRealm) {
-      // Not a connector endpoint: no charge_id, and a Bearer challenge.
-      if (failure instanceof Unauthorized) res.setHeader('WWW-Authenticate', `Bearer realm="${context.bearerRealm}"`);
-      res.status(failure.httpStatus).json({ error_code: failure.code, error_message: failure.message });
-      return;
-    }
-    sendAnswer(res, failureAnswer(context.payMethod ?? 'charge', failure));
-  };
+  return (error: unknown, _req, res, _next) => answerFailure(res, error, logger);
+}
+
+/**
+ * Answers a failure, from the error middleware or from outside the middleware chain (a body
+ * deadline). A request already answered keeps its answer and its log line's outcome.
+ */
+export function answerFailure(res: Response, error: unknown, logger: Logger): void {
+  const failure = asBridgeError(error);
+  const context = contextOf(res);
+  if (failure instanceof InternalError) {
+    logger.error('unexpected error', { request_id: context.requestId, ...describeUnexpected(error) });
+  }
+  if (res.headersSent) return;
+  context.outcome = failure instanceof PaymentFailure ? 'error' : 'rejected';
+  context.errorCode = failure.code;
+  if (failure.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(failure.retryAfterSeconds));
+  if (context.bearerRealm) {
+    // Not a connector endpoint: no charge_id, and a Bearer challenge.
+    if (failure instanceof Unauthorized) res.setHeader('WWW-Authenticate', `Bearer realm="${context.bearerRealm}"`);
+    markAnswered(context, failure.httpStatus);
+    res.status(failure.httpStatus).json({ error_code: failure.code, error_message: failure.message });
+    return;
+  }
+  sendAnswer(res, failureAnswer(context.payMethod ?? 'charge', failure));
 }
 
 /** Sends an answer exactly as built (or as the journal kept it). */

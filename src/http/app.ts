@@ -1,9 +1,13 @@
+import type { Socket } from 'node:net';
 import express, { type Express } from 'express';
 import { NotFound } from '../errors';
 import type { Logger } from '../logging/logger';
 import type { ConnectorCatalog } from '../mapping/connectors';
 import type { PaymentDependencies } from '../payments/take-payment';
+import type { KeyedHash } from '../security/keyed-hash';
+import { Admission } from './admission';
 import { answerErrors } from './answer-error';
+import { AuthThrottle } from './auth-throttle';
 import { requestLog } from './request-log';
 import type { Metrics } from '../observability/metrics';
 import { operationsRoutes } from './operations-routes';
@@ -18,26 +22,68 @@ export interface AppParts {
   journal: TransactionJournal;
   metrics: Metrics;
   sandboxUrl?: string;
-  config: Pick<Config, 'adminToken' | 'allowedAccounts' | 'trustProxy' | 'bodyLimitBytes' | 'metricsToken' | 'gatewayEnv'>;
+  /** Keyed hash of gateway credentials (CREDENTIAL_HASH_KEY). */
+  credentialHash: KeyedHash;
+  config: Pick<
+    Config,
+    | 'adminToken'
+    | 'allowedAccounts'
+    | 'trustProxy'
+    | 'bodyLimitBytes'
+    | 'metricsToken'
+    | 'gatewayEnv'
+    | 'bodyTimeoutMs'
+    | 'maxUnauthenticated'
+    | 'maxUnauthenticatedPerAddress'
+  >;
   logger: Logger;
 }
 
-export function createApp({ catalog, payments, journal, metrics, sandboxUrl, config, logger }: AppParts): Express {
+export interface App {
+  app: Express;
+  /** The HTTP server's 'connection' listener: the unauthenticated limits start with the connection. */
+  acceptConnection(socket: Socket): void;
+}
+
+export function createApp({ catalog, payments, journal, metrics, sandboxUrl, credentialHash, config, logger }: AppParts): App {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('query parser', false);
   app.set('trust proxy', config.trustProxy);
+  const trustProxy = app.get('trust proxy fn') as (address: string, hop: number) => boolean;
 
+  const throttle = new AuthThrottle();
+  const admission = new Admission({
+    maxUnauthenticated: config.maxUnauthenticated,
+    maxUnauthenticatedPerAddress: config.maxUnauthenticatedPerAddress,
+    bodyTimeoutMs: config.bodyTimeoutMs,
+    isTrustedProxy: (address) => trustProxy(address, 0),
+    throttle,
+    metrics,
+    logger,
+  });
+  app.use(admission.dropRefused);
   app.use(requestLog(logger, metrics));
+  app.use(admission.middleware());
   // /openapi.json describes GET /transactions only where it is mounted (below).
   const transactionsApi = Boolean(config.adminToken);
-  app.use(operationsRoutes({ catalog, journal, metrics, sandboxUrl, gatewayEnv: config.gatewayEnv, metricsToken: config.metricsToken, transactionsApi }));
-  app.use(connectorRoutes(catalog, payments, { allowedAccounts: config.allowedAccounts, bodyLimitBytes: config.bodyLimitBytes }));
-  if (config.adminToken) app.use(transactionsRoutes(journal, config.adminToken));
+  app.use(
+    operationsRoutes({ catalog, journal, metrics, sandboxUrl, gatewayEnv: config.gatewayEnv, metricsToken: config.metricsToken, transactionsApi, throttle }),
+  );
+  app.use(
+    connectorRoutes(payments, {
+      catalog,
+      throttle,
+      credentialHash,
+      allowedAccounts: config.allowedAccounts,
+      bodyLimitBytes: config.bodyLimitBytes,
+    }),
+  );
+  if (config.adminToken) app.use(transactionsRoutes(journal, config.adminToken, throttle));
   app.use(() => {
     throw new NotFound('No such path; POST / or /connectors/{name}');
   });
   app.use(answerErrors(logger));
-  return app;
+  return { app, acceptConnection: admission.connection };
 }

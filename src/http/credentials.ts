@@ -1,27 +1,77 @@
-import type { Request } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { Unauthorized } from '../errors';
-import type { Connector } from '../mapping/connectors';
+import type { Connector, ConnectorCatalog } from '../mapping/connectors';
 import type { Credentials } from '../mapping/values';
+import { gatewayAccount, type GatewayAccount } from '../payments/gateway-account';
 import { secret } from '../redaction/secret';
+import type { KeyedHash } from '../security/keyed-hash';
+import type { AuthSubject, AuthThrottle } from './auth-throttle';
+import { contextOf, markAuthenticated } from './request-context';
+
+/** Who a connector request is from, once its Basic credentials passed. */
+export interface Payer {
+  connector: Connector;
+  credentials: Credentials;
+  account: GatewayAccount;
+}
+
+export interface BasicAuthenticationOptions {
+  catalog: ConnectorCatalog;
+  throttle: AuthThrottle;
+  credentialHash: KeyedHash;
+  /** Gateway account ids (GatewayAccount.id) that may use this deployment; all when absent. */
+  allowedAccounts?: ReadonlySet<string>;
+}
 
 /**
- * The Basic auth credentials, checked against the shape the connector's gateway
- * expects. For pass-through gateways (PayConex) they are the gateway's own
- * credentials, so the password becomes a Secret at once.
+ * Checks the Basic auth credentials before the body is read, so a request that fails is answered
+ * at once and holds nothing. They are checked against the shape the connector's gateway expects
+ * (pass-through: the gateway alone can prove them) or against the configured ones, then against
+ * ALLOWED_ACCOUNTS by the account they identify. Every failure is counted by the throttle before
+ * the answer; credentials only the gateway can judge count as a failure while their payment is in
+ * flight (AuthThrottle).
  */
-export function readCredentials(req: Request, connector: Connector, allowedAccounts?: ReadonlySet<string>): Credentials {
-  const { given, username, password } = basicCredentials(req);
+export function basicAuthentication({ catalog, throttle, credentialHash, allowedAccounts }: BasicAuthenticationOptions): RequestHandler {
+  return (req, res, next) => {
+    const context = contextOf(res);
+    const connector = catalog.get(req.params.name as string | undefined);
+    context.connector = connector.name;
+    const check = connector.translator.credentials;
+    const { given, username, password } = basicCredentials(req);
+    // An account known by its secret (NMI) is not guessed by username: only the address limit applies.
+    const subject: AuthSubject = { address: context.clientAddress, account: check.account === 'password' ? undefined : `${connector.name}:${username}` };
+    const wellFormed = check.accepts(username, password);
+    const credentials: Credentials = { username, password: secret.hidden(password) };
+    const account = wellFormed ? gatewayAccount(connector.name, check.account, credentials, credentialHash) : undefined;
+    subject.credential = account?.credentialHash;
+    throttle.check(subject);
 
-  if (!connector.translator.acceptsCredentials(username, password)) {
-    const hint = connector.translator.credentialsHint;
-    throw new Unauthorized(
-      given ? `The Basic auth credentials are not valid for ${connector.name}${hint ? `: ${hint}` : ''}` : 'HTTP Basic auth is required',
-    );
-  }
-  if (allowedAccounts && !allowedAccounts.has(username)) {
-    throw new Unauthorized('This gateway account may not use this service');
-  }
-  return { username, password: secret.hidden(password) };
+    if (!account) {
+      throttle.fail(subject);
+      throw new Unauthorized(
+        given ? `The Basic auth credentials are not valid for ${connector.name}${check.hint ? `: ${check.hint}` : ''}` : 'HTTP Basic auth is required',
+      );
+    }
+    if (allowedAccounts && ![account.id, ...account.formerIds].some((id) => allowedAccounts.has(id))) {
+      throttle.fail(subject);
+      throw new Unauthorized('This gateway account may not use this service');
+    }
+
+    const proven = check.proves || throttle.isProven(subject);
+    const end = throttle.begin(subject, !proven);
+    if (proven) markAuthenticated(context);
+    context.whenOver.push((status) => {
+      const accepted = context.outcome === 'approved' || context.outcome === 'declined';
+      if (accepted) markAuthenticated(context);
+      end(status === 401 ? 'refused' : accepted ? 'accepted' : 'other');
+    });
+    res.locals.payer = { connector, credentials, account } satisfies Payer;
+    next();
+  };
+}
+
+export function payerOf(res: Response): Payer {
+  return res.locals.payer as Payer;
 }
 
 /** The username and password of an `Authorization: Basic` header; empty when there is none. */

@@ -1,12 +1,12 @@
 import net from 'node:net';
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import axios from 'axios';
 import type { GatewayEnvironment } from '../config';
-import { Unauthorized } from '../errors';
 import type { ConnectorCatalog } from '../mapping/connectors';
 import type { Metrics } from '../observability/metrics';
 import type { TransactionJournal } from '../store/journal';
-import { bearerTokenCheck } from './bearer-token';
+import type { AuthThrottle } from './auth-throttle';
+import { bearerAuthentication } from './bearer-token';
 import { openApiDocument } from './openapi';
 import { contextOf } from './request-context';
 
@@ -24,6 +24,7 @@ export interface OperationsOptions {
   metricsToken?: string;
   /** GET /transactions is mounted (ADMIN_TOKEN is set), so /openapi.json describes it. */
   transactionsApi?: boolean;
+  throttle: AuthThrottle;
 }
 
 const READY_CHECK_TIMEOUT_MS = 2000;
@@ -39,7 +40,12 @@ type CheckResult = 'ok' | 'failing';
 export function operationsRoutes(options: OperationsOptions): Router {
   const router = Router();
   const document = openApiDocument({ transactionsApi: options.transactionsApi ?? false });
-  const hasMetricsToken = options.metricsToken ? bearerTokenCheck(options.metricsToken) : undefined;
+  const metricsAuthentication: RequestHandler = options.metricsToken
+    ? bearerAuthentication(options.metricsToken, 'metrics', options.throttle)
+    : (_req, res, next) => {
+        contextOf(res).bearerRealm = 'metrics';
+        next();
+      };
 
   router.get('/healthz', (_req, res) => {
     contextOf(res).route = '/healthz';
@@ -65,9 +71,11 @@ export function operationsRoutes(options: OperationsOptions): Router {
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
   });
 
-  router.get('/metrics', async (req, res) => {
-    Object.assign(contextOf(res), { route: '/metrics', bearerRealm: 'metrics' });
-    if (hasMetricsToken && !hasMetricsToken(req)) throw new Unauthorized('A valid metrics Bearer token is required');
+  const named: RequestHandler = (_req, res, next) => {
+    contextOf(res).route = '/metrics';
+    next();
+  };
+  router.get('/metrics', named, metricsAuthentication, async (_req, res) => {
     res.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
   });
 

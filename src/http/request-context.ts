@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import type { PaymentMethod, Tender } from '../connector/payment-request';
 import type { Arrival } from '../store/idempotency';
 import type { JournalStatus } from '../store/journal';
+import { clientAddress } from './client-address';
 
 /** What one request's log line says. Filled in as the request travels; never holds card data. */
 export interface RequestContext {
@@ -36,6 +37,12 @@ export interface RequestContext {
   clientGone?: boolean;
   /** Called once the answer is built (see markAnswered). */
   onAnswered?: () => void;
+  /** The address the client's limits are counted by (clientAddress). */
+  clientAddress: string;
+  /** Called when the request is over (answered, or its payment ended after its client went away). */
+  whenOver: Array<(status: number) => void>;
+  /** Releases what the request held while it had not authenticated (see Admission); set by it. */
+  onAuthenticated?: () => void;
 }
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -45,6 +52,8 @@ export function startContext(req: Request, res: Response): RequestContext {
   const context: RequestContext = {
     requestId: given && SAFE_REQUEST_ID.test(given) ? given : randomUUID(),
     startedAt: performance.now(),
+    clientAddress: clientAddress(req.ip),
+    whenOver: [],
   };
   res.locals.context = context;
   res.setHeader('X-Request-Id', context.requestId);
@@ -60,4 +69,10 @@ export function markAnswered(context: RequestContext, httpStatus: number): void 
   context.answerStatus = httpStatus;
   context.onAnswered?.();
   context.onAnswered = undefined;
+}
+
+/** The request has proven its credentials: it no longer counts against the unauthenticated limits. */
+export function markAuthenticated(context: RequestContext): void {
+  context.onAuthenticated?.();
+  context.onAuthenticated = undefined;
 }

@@ -15,6 +15,7 @@ export function requestLog(logger: Logger, metrics: Metrics): RequestHandler {
     const finish = () => {
       const line = contextOf(res);
       const status = line.answerStatus ?? res.statusCode;
+      for (const over of line.whenOver) over(status);
       metrics.requestFinished(line, status);
       logger.info(line.connector ? 'payment' : 'request', {
         request_id: line.requestId,

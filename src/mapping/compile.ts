@@ -4,7 +4,7 @@ import { InvalidRequest, MappingError } from '../errors';
 import { Secret, reveal, secret, type MaybeSecret } from '../redaction/secret';
 import { readSecretSetting } from '../config';
 import { compileAnswerReader, type AnswerReader } from './answer';
-import { compileCredentialCheck } from './credentials';
+import { compileCredentialCheck, type CredentialCheck } from './credentials';
 import { isSensitiveSource, type RequestValues } from './values';
 import type { FieldRule, MappingSource, PartRule, ValueFormat } from './types';
 
@@ -22,10 +22,8 @@ export interface Translator {
   name: string;
   title: string;
   supports(method: PaymentMethod, tender: Tender): boolean;
-  /** True when the Basic auth credentials have the shape the gateway's credentials have. */
-  acceptsCredentials(username: string, password: string): boolean;
-  /** A sentence on what the credentials must look like, for the 401 answer. */
-  credentialsHint: string;
+  /** How the Basic auth credentials are checked, and which of them identifies the gateway account. */
+  credentials: CredentialCheck;
   buildRequest(values: RequestValues, method: PaymentMethod, tender: Tender): GatewayRequest;
   readAnswer: AnswerReader;
 }
@@ -109,8 +107,7 @@ export function compileMapping(source: MappingSource, env: Record<string, string
     name: document.name,
     title: document.title ?? document.name,
     supports: (payMethod, tender) => (supports[payMethod] ?? []).includes(tender),
-    acceptsCredentials: credentials.accepts,
-    credentialsHint: credentials.hint,
+    credentials,
 
     buildRequest(values, payMethod, tender) {
       const out: Array<[string, MaybeSecret]> = [];

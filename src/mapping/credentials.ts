@@ -1,10 +1,17 @@
 import { readSecretSetting } from '../config';
 import { constantTimeMatcher } from '../redaction/constant-time';
-import type { MappingDocument } from './types';
+import type { AccountCredential, MappingDocument } from './types';
 
 export interface CredentialCheck {
   /** True when the Basic auth credentials may use this connector. */
   accepts(username: string, password: string): boolean;
+  /**
+   * True when `accepts` proves the credentials (configured mode); false when it only checks
+   * their shape and the gateway alone can tell (pass-through).
+   */
+  proves: boolean;
+  /** Which credential identifies the gateway account. */
+  account: AccountCredential;
   /** A sentence on what the credentials must look like, for the 401 answer. */
   hint: string;
 }
@@ -24,7 +31,7 @@ export function compileCredentialCheck(
   env: Record<string, string | undefined>,
   fail: (at: Array<string | number>, message: string) => never,
 ): CredentialCheck {
-  const rules = document.credentials ?? {};
+  const rules = document.credentials;
   if (rules.mode === 'configured') {
     const prefix = connectorVariablePrefix(document.name);
     const username = readSecretSetting(env, `${prefix}_USERNAME`);
@@ -35,6 +42,8 @@ export function compileCredentialCheck(
     const matches = constantTimeMatcher(`${username}\u0000${password}`);
     return {
       accepts: (givenUsername, givenPassword) => matches(`${givenUsername}\u0000${givenPassword}`),
+      proves: true,
+      account: rules.account,
       hint: '',
     };
   }
@@ -44,6 +53,8 @@ export function compileCredentialCheck(
   return {
     accepts: (username, password) =>
       username.length > 0 && password.length > 0 && (usernamePattern?.test(username) ?? true) && (passwordPattern?.test(password) ?? true),
+    proves: false,
+    account: rules.account,
     hint: [
       rules.username?.description && `the username is ${rules.username.description}`,
       rules.password?.description && `the password is ${rules.password.description}`,

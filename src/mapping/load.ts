@@ -130,8 +130,12 @@ function messageOf(error: ErrorObject): string {
   switch (error.keyword) {
     case 'additionalProperties':
       return `unknown key "${String(params.additionalProperty)}"`;
-    case 'required':
-      return `missing required key "${String(params.missingProperty)}"`;
+    case 'required': {
+      // The key's own description says what to write there (credentials.account, for one).
+      const missing = String(params.missingProperty);
+      const described = (error.parentSchema as { properties?: Record<string, { description?: string }> } | undefined)?.properties?.[missing]?.description;
+      return `missing required key "${missing}"${described ? `: ${described}` : ''}`;
+    }
     case 'enum':
       return `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
     default:

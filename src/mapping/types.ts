@@ -6,7 +6,7 @@ export interface MappingDocument {
   name: string;
   title?: string;
   endpoints: Partial<Record<GatewayEnvironment, string>>;
-  credentials?: { mode?: 'passthrough' | 'configured'; username?: CredentialRule; password?: CredentialRule };
+  credentials: { account: AccountCredential; mode?: 'passthrough' | 'configured'; username?: CredentialRule; password?: CredentialRule };
   supports: Partial<Record<PaymentMethod, Tender[]>>;
   request: {
     method?: 'POST' | 'PUT';
@@ -26,6 +26,9 @@ export interface MappingDocument {
     parameters?: Record<string, string>;
   };
 }
+
+/** Which Basic credential the gateway knows the merchant's account by. */
+export type AccountCredential = 'username' | 'password' | 'both';
 
 export interface CredentialRule {
   pattern: string;

@@ -12,6 +12,8 @@ export interface Metrics {
   requestFinished(context: RequestContext, httpStatus: number): void;
   /** Pending payments of a stopped instance that a sweep here turned into `unknown`. */
   paymentsOrphaned(count: number): void;
+  /** A connection or request refused by the unauthenticated limits (`in_all` or `per_address`). */
+  unauthenticatedRefused(limit: 'in_all' | 'per_address'): void;
 }
 
 export function createMetrics(): Metrics {
@@ -51,9 +53,17 @@ export function createMetrics(): Metrics {
     registers: [registry],
   });
 
+  const refused = new Counter({
+    name: 'paybridge_unauthenticated_refused_total',
+    help: 'Connections and requests refused because too many had not authenticated yet, by the limit reached',
+    labelNames: ['limit'] as const,
+    registers: [registry],
+  });
+
   return {
     registry,
     paymentsOrphaned: (count) => orphaned.inc(count),
+    unauthenticatedRefused: (limit) => refused.inc({ limit }),
     requestStarted: () => inFlight.inc(),
     requestFinished(context, httpStatus) {
       inFlight.dec();

@@ -18,6 +18,7 @@ import { requestValues, type Credentials } from '../mapping/values';
 import { Secret, scrubSecrets } from '../redaction/secret';
 import type { IdempotencyGate } from '../store/idempotency';
 import type { NewClaim, Settlement } from '../store/journal';
+import type { GatewayAccount } from './gateway-account';
 
 /** How much of a gateway answer a debug line shows. */
 const DEBUG_BODY_CHARS = 2000;
@@ -32,6 +33,8 @@ export interface PaymentDependencies {
 export interface PaymentInput {
   connector: Connector;
   credentials: Credentials;
+  /** The gateway account the credentials name, and their keyed hash. */
+  account: GatewayAccount;
   body: Record<string, unknown>;
   methodFromPath?: PaymentRequest['method'];
 }
@@ -51,18 +54,21 @@ export async function takePayment(deps: PaymentDependencies, input: PaymentInput
     throw new UnsupportedPayment(`${connector.name} does not support ${payment.method} with ${payment.tender === 'ach' ? 'a bank account' : 'a card'}`);
   }
 
-  const claim = claimFor(connector, credentials, payment, deps.instanceId);
-  return deps.gate.once(
+  const { account } = input;
+  const claim = claimFor(connector, account, payment, deps.instanceId);
+  return deps.gate.once({
     claim,
-    async () => {
+    formerKeys: account.formerIds.map((id) => ({ ...claim, account: id })),
+    sameCredentials: account.madeThis,
+    perform: async () => {
       const settlement = await chargeOnce(deps, input, payment, context);
       context.journalStatus = settlement.status;
       return settlement;
     },
-    (arrival) => {
+    arrived: (arrival) => {
       context.arrival = arrival;
     },
-  );
+  });
 }
 
 /** Runs only for the request that won the claim; always settles, never throws. */
@@ -144,12 +150,12 @@ function unexpected(logger: Logger, error: unknown, context: RequestContext): In
   return new InternalError('The service failed unexpectedly; reconcile this payment with the gateway');
 }
 
-function claimFor(connector: Connector, credentials: Credentials, payment: PaymentRequest, owner: string): NewClaim {
+function claimFor(connector: Connector, account: GatewayAccount, payment: PaymentRequest, owner: string): NewClaim {
   const cardBrand = payment.card?.brand ?? null;
   const last4 = payment.card?.last4 ?? payment.bank?.accountLast ?? null;
   return {
     connector: connector.name,
-    account: credentials.username,
+    account: account.id,
     transactionId: payment.transactionId,
     method: payment.method,
     tender: payment.tender,
@@ -160,6 +166,7 @@ function claimFor(connector: Connector, credentials: Credentials, payment: Payme
     fingerprint: createHash('sha256')
       .update(JSON.stringify([payment.method, payment.tender, payment.amount ?? '', payment.currency ?? '', cardBrand ?? '', last4 ?? '']))
       .digest('hex'),
+    credentialHash: account.credentialHash,
     owner,
   };
 }

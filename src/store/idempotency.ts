@@ -1,13 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { failureAnswer, type WireAnswer } from '../connector/answer';
-import { JournalUnavailable, OutcomeUnknown, TransactionIdReused, TransactionInProgress } from '../errors';
+import { JournalUnavailable, OutcomeUnknown, TransactionIdReused, TransactionInProgress, Unauthorized } from '../errors';
 import type { InstanceKeeper } from './instances';
-import { keyString, type JournalRecord, type NewClaim, type Settlement, type TransactionJournal } from './journal';
+import { keyString, type JournalRecord, type NewClaim, type Settlement, type TransactionJournal, type TransactionKey } from './journal';
 
 export interface GateOptions {
   /** How long a duplicate waits for the first request's outcome before TRANSACTION_IN_PROGRESS. */
   waitLimitMs: number;
-  /** At most this many requests wait at once; more are answered TRANSACTION_IN_PROGRESS at once. */
+  /** Requests waiting at once per transaction_id; more are answered TRANSACTION_IN_PROGRESS at once. */
+  maxWaitersPerKey: number;
+  /** The same per gateway account, so that one account's duplicates never crowd out another's. */
+  maxWaitersPerAccount: number;
+  /** The same in all: a bound on memory whatever the number of accounts. */
   maxWaiters: number;
   /** How often a duplicate of another replica's payment looks at the journal. */
   pollMs: number;
@@ -18,14 +22,38 @@ export interface GateOptions {
 /** How a request met its transaction_id: the first, joined one running here, or replayed from the journal. */
 export type Arrival = 'first' | 'joined' | 'replayed';
 
+/** One request's payment, as the gate sees it. */
+export interface PaymentAttempt {
+  claim: NewClaim;
+  /** Keys a record of this payment may have been written under before a hash-key rotation. */
+  formerKeys?: TransactionKey[];
+  /** True when a credential hash stored with a record was made from this request's credentials. */
+  sameCredentials(storedHash: string | null): boolean;
+  /** The payment itself: run only by the request that wins the claim. Always settles. */
+  perform(): Promise<Settlement>;
+  arrived(how: Arrival): void;
+}
+
+/** What this process knows of a key: its payment running here, or the journal's record of it. */
+type KeyState =
+  | { kind: 'running'; first: NewClaim; answer: Promise<WireAnswer>; recorded: Promise<void> }
+  | { kind: 'recorded'; record: JournalRecord };
+
 /**
- * Never charge twice. The first request for a key writes a durable `pending`
- * claim, then runs the payment; every other request with the key gets the first
- * answer, byte for byte: joined to the running call in this process, read from the
- * journal when another replica runs it or it is already settled.
+ * Never charge twice. The first request for a key writes a durable `pending` claim, then runs the
+ * payment; every other request with the key gets the first answer, byte for byte: joined to the
+ * running call in this process, read from the journal when another replica runs it or it is
+ * already settled. Each is compared with the first request, never with another duplicate: the
+ * same credentials (or 401, counted as a failed authentication), then the same payment (or
+ * TRANSACTION_ID_REUSED), so whatever else arrives, a genuine retry gets the first answer.
  */
 export class IdempotencyGate {
-  private readonly running = new Map<string, { fingerprint: string; answer: Promise<WireAnswer> }>();
+  /** Per key: the claim being written, then the payment running here until its outcome is recorded. */
+  private readonly keys = new Map<string, Promise<KeyState>>();
+  /** Per key: the one journal poll that every duplicate of another replica's payment shares. */
+  private readonly polls = new Map<string, Promise<JournalRecord>>();
+  private readonly waitersByKey = new Map<string, number>();
+  private readonly waitersByAccount = new Map<string, number>();
   private waiters = 0;
   private draining = false;
 
@@ -36,59 +64,109 @@ export class IdempotencyGate {
     private readonly onJournalError: (error: unknown) => void,
   ) {}
 
-  async once(claim: NewClaim, perform: () => Promise<Settlement>, arrived: (how: Arrival) => void): Promise<WireAnswer> {
-    const id = keyString(claim);
-    const running = this.running.get(id);
-    if (running) {
-      if (running.fingerprint !== claim.fingerprint) throw reused();
-      arrived('joined');
-      return this.waitFor(running.answer);
-    }
-    const run = this.claimAndRun(claim, perform, arrived);
-    const answer = run.then((done) => done.answer);
-    const entry = { fingerprint: claim.fingerprint, answer };
-    this.running.set(id, entry);
-    // Until its outcome is in the journal, this process answers the key's duplicates from memory.
-    run
-      .then((done) => done.recorded)
+  async once(attempt: PaymentAttempt): Promise<WireAnswer> {
+    const id = keyString(attempt.claim);
+    const known = this.keys.get(id);
+    if (known) return this.follow(await known, attempt);
+
+    const state = this.claimOrFind(attempt).then((existing): KeyState => (existing ? { kind: 'recorded', record: existing } : this.run(attempt)));
+    this.keys.set(id, state);
+    // A record is read again by later arrivals; a payment running here is answered from memory
+    // until its outcome is in the journal.
+    state
+      .then((settled) => (settled.kind === 'running' ? settled.recorded : undefined))
       .finally(() => {
-        if (this.running.get(id) === entry) this.running.delete(id);
+        if (this.keys.get(id) === state) this.keys.delete(id);
       })
       .catch(() => undefined);
-    return answer;
+
+    const settled = await state;
+    if (settled.kind === 'running' && settled.first === attempt.claim) return settled.answer;
+    return this.follow(settled, attempt);
   }
 
   /** Resolves when every payment running in this process has settled (for a graceful stop). */
   async drain(): Promise<void> {
     this.draining = true;
-    await Promise.allSettled([...this.running.values()].map((entry) => entry.answer));
+    const running = await Promise.allSettled([...this.keys.values()]);
+    await Promise.allSettled(running.map((state) => (state.status === 'fulfilled' && state.value.kind === 'running' ? state.value.answer : undefined)));
   }
 
-  private async claimAndRun(
-    claim: NewClaim,
-    perform: () => Promise<Settlement>,
-    arrived: (how: Arrival) => void,
-  ): Promise<{ answer: WireAnswer; recorded: Promise<void> }> {
-    let claimed;
+  /** Writes the claim; a record that already holds the key (under any former key too) is returned instead. */
+  private async claimOrFind(attempt: PaymentAttempt): Promise<JournalRecord | undefined> {
     try {
-      claimed = await this.journal.claim(claim, Date.now());
+      for (const former of attempt.formerKeys ?? []) {
+        const earlier = await this.journal.get(former);
+        if (earlier) return earlier;
+      }
+      const claimed = await this.journal.claim(attempt.claim, Date.now());
+      return claimed.claimed ? undefined : claimed.existing;
     } catch (error) {
       this.onJournalError(error);
       throw new JournalUnavailable('The transaction journal is unavailable; the payment was not sent to the gateway');
     }
-    if (!claimed.claimed) return { answer: await this.replay(claimed.existing, claim.fingerprint, arrived), recorded: Promise.resolve() };
+  }
 
-    arrived('first');
-    const settlement = await perform();
-    // The answer goes out once the outcome is recorded, or once the journal has refused it.
-    let recorded = Promise.resolve();
-    try {
-      await this.journal.settle(claim, settlement, Date.now());
-    } catch (error) {
-      this.onJournalError(error);
-      recorded = this.recordLater(claim, settlement);
+  /** The claim is won: the payment runs, and its answer goes out once the outcome is recorded or refused. */
+  private run(attempt: PaymentAttempt): KeyState {
+    attempt.arrived('first');
+    const done = (async () => {
+      const settlement = await attempt.perform();
+      let recorded = Promise.resolve();
+      try {
+        await this.journal.settle(attempt.claim, settlement, Date.now());
+      } catch (error) {
+        this.onJournalError(error);
+        recorded = this.recordLater(attempt.claim, settlement);
+      }
+      return { answer: settlement.answer, recorded };
+    })();
+    return { kind: 'running', first: attempt.claim, answer: done.then((outcome) => outcome.answer), recorded: done.then((outcome) => outcome.recorded) };
+  }
+
+  /** A duplicate: checked against the first request, then given its answer. */
+  private async follow(state: KeyState, attempt: PaymentAttempt): Promise<WireAnswer> {
+    const first = state.kind === 'running' ? state.first : state.record;
+    // The same text as the gateway's own refusal: a wrong secret learns nothing about the payment.
+    if (!attempt.sameCredentials(first.credentialHash)) throw new Unauthorized('The gateway refused the credentials');
+    if (first.fingerprint !== attempt.claim.fingerprint) throw reused();
+    if (state.kind === 'running') {
+      attempt.arrived('joined');
+      return this.waiting(attempt.claim, () => this.within(state.answer));
     }
-    return { answer: settlement.answer, recorded };
+    if (state.record.status !== 'pending') {
+      attempt.arrived('replayed');
+      return answerOf(state.record);
+    }
+    const record = await this.waiting(attempt.claim, () => this.settledRecord(state.record));
+    attempt.arrived('replayed');
+    return answerOf(record);
+  }
+
+  /** Another replica's payment: one poll of the journal per key, whoever waits for it. */
+  private settledRecord(pending: JournalRecord): Promise<JournalRecord> {
+    const id = keyString(pending);
+    let poll = this.polls.get(id);
+    if (!poll) {
+      poll = this.poll(pending).finally(() => this.polls.delete(id));
+      this.polls.set(id, poll);
+    }
+    return poll;
+  }
+
+  private async poll(pending: JournalRecord): Promise<JournalRecord> {
+    const deadline = Date.now() + this.options.waitLimitMs;
+    for (let round = 1; Date.now() < deadline; round++) {
+      await sleep(this.options.pollMs);
+      // Now and then, check whether the instance running it has died.
+      if (round % 4 === 0) await this.keeper.sweep().catch(this.onJournalError);
+      const record = await this.journal.get(pending).catch((error: unknown) => {
+        this.onJournalError(error);
+        throw new JournalUnavailable('The transaction journal is unavailable; retry with the same transaction_id');
+      });
+      if (record && record.status !== 'pending') return record;
+    }
+    throw inProgress();
   }
 
   /**
@@ -109,53 +187,48 @@ export class IdempotencyGate {
     }
   }
 
-  private async replay(existing: JournalRecord, fingerprint: string, arrived: (how: Arrival) => void): Promise<WireAnswer> {
-    if (existing.fingerprint !== fingerprint) throw reused();
-    if (existing.status !== 'pending') {
-      arrived('replayed');
-      return answerOf(existing);
+  /** The running payment's answer, or TRANSACTION_IN_PROGRESS once the wait limit has passed. */
+  private async within(answer: Promise<WireAnswer>): Promise<WireAnswer> {
+    const timer = new AbortController();
+    const expiry = sleep(this.options.waitLimitMs, undefined, { signal: timer.signal }).then(() => Promise.reject(inProgress()));
+    expiry.catch(() => undefined); // aborted once the answer came first
+    try {
+      return await Promise.race([answer, expiry]);
+    } finally {
+      timer.abort();
     }
-    return this.waiting(async () => {
-      const deadline = Date.now() + this.options.waitLimitMs;
-      for (let round = 1; Date.now() < deadline; round++) {
-        await sleep(this.options.pollMs);
-        // Now and then, check whether the instance running it has died.
-        if (round % 4 === 0) await this.keeper.sweep().catch(this.onJournalError);
-        const record = await this.journal.get(existing).catch((error: unknown) => {
-          this.onJournalError(error);
-          throw new JournalUnavailable('The transaction journal is unavailable; retry with the same transaction_id');
-        });
-        if (record && record.status !== 'pending') {
-          arrived('replayed');
-          return answerOf(record);
-        }
-      }
+  }
+
+  /** Bounded waiting: per transaction_id, per gateway account and in all. */
+  private async waiting<T>(key: TransactionKey, wait: () => Promise<T>): Promise<T> {
+    const byKey = keyString(key);
+    const byAccount = JSON.stringify([key.connector, key.account]);
+    const { maxWaitersPerKey, maxWaitersPerAccount, maxWaiters } = this.options;
+    if (
+      this.waiters >= maxWaiters ||
+      (this.waitersByKey.get(byKey) ?? 0) >= maxWaitersPerKey ||
+      (this.waitersByAccount.get(byAccount) ?? 0) >= maxWaitersPerAccount
+    ) {
       throw inProgress();
-    });
-  }
-
-  private waitFor(answer: Promise<WireAnswer>): Promise<WireAnswer> {
-    return this.waiting(async () => {
-      const timer = new AbortController();
-      const expiry = sleep(this.options.waitLimitMs, undefined, { signal: timer.signal }).then(() => Promise.reject(inProgress()));
-      expiry.catch(() => undefined); // aborted once the answer came first
-      try {
-        return await Promise.race([answer, expiry]);
-      } finally {
-        timer.abort();
-      }
-    });
-  }
-
-  private async waiting<T>(wait: () => Promise<T>): Promise<T> {
-    if (this.waiters >= this.options.maxWaiters) throw inProgress();
+    }
     this.waiters += 1;
+    count(this.waitersByKey, byKey, +1);
+    count(this.waitersByAccount, byAccount, +1);
     try {
       return await wait();
     } finally {
       this.waiters -= 1;
+      count(this.waitersByKey, byKey, -1);
+      count(this.waitersByAccount, byAccount, -1);
     }
   }
+}
+
+/** Adds to a counter of a map that holds only counters above zero. */
+function count(counters: Map<string, number>, key: string, change: number): void {
+  const value = (counters.get(key) ?? 0) + change;
+  if (value > 0) counters.set(key, value);
+  else counters.delete(key);
 }
 
 /** The first answer; for a payment whose process died mid-call there was none, so OUTCOME_UNKNOWN. */

@@ -7,7 +7,10 @@ export type JournalStatus = (typeof JOURNAL_STATUSES)[number];
 /** One payment attempt per (connector, gateway account, Twilio transaction_id). */
 export interface TransactionKey {
   connector: string;
-  /** The gateway account: the Basic auth username. */
+  /**
+   * The gateway account, as the connector's mapping identifies it (`credentials.account`): the
+   * Basic username, or a keyed hash (`key:...`) when the account is known by its secret.
+   */
   account: string;
   transactionId: string;
 }
@@ -26,6 +29,11 @@ export interface JournalRecord extends TransactionKey {
   last4: string | null;
   /** Hash of method, tender, amount, currency, brand and last digits: tells a retry from a reuse. */
   fingerprint: string;
+  /**
+   * Keyed hash (CREDENTIAL_HASH_KEY) of the credentials that claimed it: a retry must bring the
+   * same. Null for records written before it was kept.
+   */
+  credentialHash: string | null;
   status: JournalStatus;
   /** The service instance that claimed it (see instances.ts). */
   owner: string;

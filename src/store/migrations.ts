@@ -53,4 +53,11 @@ export const MIGRATIONS: Migration[] = [
     sqlite: transactionsTable('INTEGER'),
     postgres: transactionsTable('BIGINT'),
   },
+  {
+    version: 2,
+    description: 'keyed hash of the credentials that claimed each payment',
+    // Records written before it have none, and are recognised as before (SECURITY.md).
+    sqlite: 'ALTER TABLE transactions ADD COLUMN credential_hash TEXT',
+    postgres: 'ALTER TABLE transactions ADD COLUMN credential_hash TEXT',
+  },
 ];

@@ -13,6 +13,7 @@ export interface TransactionRow {
   card_brand: string | null;
   last4: string | null;
   fingerprint: string;
+  credential_hash: string | null;
   status: string;
   owner: string;
   gateway_transaction_id: string | null;
@@ -47,6 +48,7 @@ export function recordFromRow(row: TransactionRow): JournalRecord {
     cardBrand: row.card_brand,
     last4: row.last4,
     fingerprint: row.fingerprint,
+    credentialHash: row.credential_hash ?? null,
     status: row.status as JournalStatus,
     owner: row.owner,
     gatewayTransactionId: row.gateway_transaction_id,

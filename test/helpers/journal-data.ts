@@ -14,6 +14,7 @@ export function claimFor(transactionId: string, overrides: Partial<NewClaim> = {
     cardBrand: 'visa',
     last4: '1111',
     fingerprint: 'f'.repeat(64),
+    credentialHash: 'c'.repeat(32),
     owner: 'instance-a',
     ...overrides,
   };

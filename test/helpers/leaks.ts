@@ -1,8 +1,15 @@
 import { AMEX } from './flows';
-import { ACCESS_KEY, BANK_ACCOUNT, CVV, ROUTING, VISA, basicAuth } from './test-data';
+import { ACCESS_KEY, BANK_ACCOUNT, CREDENTIAL_HASH_KEY, CVV, ROUTING, VISA, basicAuth } from './test-data';
 
 /** The test secrets, and every form in which a leak of them could show. */
-const secrets: Record<string, string> = { card: VISA, amex: AMEX, bank: BANK_ACCOUNT, routing: ROUTING, key: ACCESS_KEY };
+const secrets: Record<string, string> = {
+  card: VISA,
+  amex: AMEX,
+  bank: BANK_ACCOUNT,
+  routing: ROUTING,
+  key: ACCESS_KEY,
+  'credential hash key': CREDENTIAL_HASH_KEY,
+};
 
 function forbiddenForms(): Array<[string, RegExp]> {
   const forms: Array<[string, RegExp]> = [];

@@ -23,6 +23,7 @@ export function minimalMapping(overrides: Record<string, unknown> = {}): Record<
   return {
     name: 'testgw',
     endpoints: { sandbox: 'http://127.0.0.1:9/pay' },
+    credentials: { account: 'username' },
     supports: { charge: ['card', 'ach'], tokenize: ['card'] },
     request: {
       encoding: 'form',

@@ -5,8 +5,10 @@ import { Writable } from 'node:stream';
 import winston from 'winston';
 import { createLogger } from '../../src/logging/logger';
 import { start, type RunningService } from '../../src/server';
+import { CREDENTIAL_HASH_KEY } from './test-data';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+export { CREDENTIAL_HASH_KEY } from './test-data';
 
 /** Every line the service logged during a test, as text and parsed. */
 export class CapturedLogs {
@@ -48,6 +50,8 @@ export async function startService(env: Record<string, string | undefined> = {})
       LOG_LEVEL: level,
       MAPPINGS_DIR: path.join(REPO_ROOT, 'mappings'),
       DATA_DIR: temporaryDataDir(),
+      // Shared by every test service, as replicas share theirs; tests of the key itself unset it.
+      CREDENTIAL_HASH_KEY,
       ...env,
     },
     logger,

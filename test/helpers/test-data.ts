@@ -5,6 +5,8 @@ export const VISA = '4111111111111111';
 export const CVV = '9731';
 export const BANK_ACCOUNT = '1234567890123';
 export const ROUTING = '244183602';
+/** The key of the keyed credential hash every test service shares: a secret like the others. */
+export const CREDENTIAL_HASH_KEY = 'test-credential-hash-key-0123456789abcdef';
 
 export const basicAuth = (username = ACCOUNT_ID, password = ACCESS_KEY) =>
   `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;

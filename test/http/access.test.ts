@@ -26,9 +26,11 @@ describe('ALLOWED_ACCOUNTS', () => {
     const response = await request(service.url).post('/').set('Authorization', basicAuth('999999999999', ACCESS_KEY)).send(body);
     expect(response.status).toBe(401);
     expect(response.body).toEqual({ charge_id: null, error_code: 'UNAUTHORIZED', error_message: 'This gateway account may not use this service' });
-    const line = service.logs.entries().find((entry) => entry.message === 'payment' && entry.transaction_id === body.transaction_id);
-    expect(line).toMatchObject({ status: 401, error_code: 'UNAUTHORIZED' });
+    // Refused before its body is read: the line has the request id, not the transaction_id.
+    const line = service.logs.entries().find((entry) => entry.message === 'payment' && entry.request_id === response.headers['x-request-id']);
+    expect(line).toMatchObject({ status: 401, error_code: 'UNAUTHORIZED', connector: 'payconex' });
     expect(line).not.toHaveProperty('gateway_ms');
+    expect(line).not.toHaveProperty('transaction_id');
   });
 });
 
@@ -45,7 +47,7 @@ describe('configured credentials: the bridge holds the gateway secret', () => {
     const held = minimalMapping({
       name: 'heldkey',
       endpoints: { sandbox: `${gateway.url}/pay` },
-      credentials: { mode: 'configured' },
+      credentials: { account: 'username', mode: 'configured' },
       request: {
         encoding: 'form',
         fields: { login: { from: 'env.HELDKEY_LOGIN' }, key: { from: 'env.HELDKEY_KEY' }, ref: { from: 'transaction_id' } },
@@ -91,7 +93,7 @@ describe('configured credentials: the bridge holds the gateway secret', () => {
   });
 
   test('when the configured credentials are missing, then start-up fails naming the variables', async () => {
-    const held = minimalMapping({ name: 'heldkey', credentials: { mode: 'configured' } });
+    const held = minimalMapping({ name: 'heldkey', credentials: { account: 'username', mode: 'configured' } });
     await expect(startService({ MAPPINGS_DIR: mappingFolder({ 'payconex.yaml': payconexMappingText(), 'heldkey.yaml': held }) })).rejects.toThrow(
       /heldkey\.yaml:\d+:\d+: at credentials\.mode: configured credentials need CONNECTOR_HELDKEY_USERNAME and CONNECTOR_HELDKEY_PASSWORD/,
     );

@@ -7,6 +7,7 @@ import type { Express } from 'express';
 import { createLogger } from '../../src/logging/logger';
 import { createMetrics } from '../../src/observability/metrics';
 import { operationsRoutes } from '../../src/http/operations-routes';
+import { AuthThrottle } from '../../src/http/auth-throttle';
 import { requestLog } from '../../src/http/request-log';
 import { QSAPI_PATH, startSandboxGateway } from '../../src/sandbox/server';
 import { openSqliteJournal } from '../../src/store/sqlite-journal';
@@ -148,7 +149,7 @@ test('when the journal cannot answer, then /readyz is 503 and names the failing 
   const metrics = createMetrics();
   const app = express();
   app.use(requestLog(createLogger('error'), metrics));
-  app.use(operationsRoutes({ catalog: { get: () => { throw new Error('unused'); }, list: () => [] }, journal, metrics }));
+  app.use(operationsRoutes({ catalog: { get: () => { throw new Error('unused'); }, list: () => [] }, journal, metrics, throttle: new AuthThrottle() }));
   const response = await request(app).get('/readyz');
   expect(response.status).toBe(503);
   expect(response.body).toEqual({ status: 'not ready', checks: { mappings: 'failing', journal: 'failing' } });

@@ -156,12 +156,12 @@ describe('mapping engine: request side', () => {
 
   test('when credentials have a declared shape, then only matching ones are accepted', () => {
     const translator = translatorFor(
-      minimalMapping({ credentials: { username: { pattern: '^[0-9]{4}$' }, password: { pattern: '^[a-z]{3}$', description: 'three letters' } } }),
+      minimalMapping({ credentials: { account: 'username', username: { pattern: '^[0-9]{4}$' }, password: { pattern: '^[a-z]{3}$', description: 'three letters' } } }),
     );
-    expect(translator.acceptsCredentials('1234', 'abc')).toBe(true);
-    expect(translator.acceptsCredentials('123', 'abc')).toBe(false);
-    expect(translator.acceptsCredentials('1234', 'abcd')).toBe(false);
-    expect(translator.credentialsHint).toBe('the password is three letters');
+    expect(translator.credentials.accepts('1234', 'abc')).toBe(true);
+    expect(translator.credentials.accepts('123', 'abc')).toBe(false);
+    expect(translator.credentials.accepts('1234', 'abcd')).toBe(false);
+    expect(translator.credentials.hint).toBe('the password is three letters');
   });
 });
 

@@ -25,6 +25,13 @@ describe('loading mapping files', () => {
     expect(translator.supports('tokenize', 'ach')).toBe(true);
   });
 
+  test('when a mapping does not say which credential identifies the account, then the error says where and what the choices are', () => {
+    const broken = payconexMappingText().replace(/^  account: username.*\n/m, '');
+    expect(loadError({ 'payconex.yaml': broken })).toMatch(
+      /payconex\.yaml:\d+:\d+: at credentials: missing required key "account": Which Basic credential .* username .* password .* or both/,
+    );
+  });
+
   test('when a field rule has an unknown key, then the error names the file, line and path', () => {
     const broken = payconexMappingText().replace('card_number: { from: cardnumber,', 'card_number: { form: cardnumber,');
     const message = loadError({ 'payconex.yaml': broken });
