@@ -1,5 +1,5 @@
 import { StartupError } from './errors';
-import { start } from './server';
+import { start } from './service';
 
 /** `npm start`: the service on its environment, stopping cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { approvedAnswer } from '../connector/answer';
+import { approvedAnswer } from '../contract/connector-answer';
 import type { NewClaim, TransactionJournal } from '../store/journal';
 import { openPostgresJournal } from '../store/postgres-journal';
 import { openSqliteJournal } from '../store/sqlite-journal';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Request, RequestHandler, Response } from 'express';
-import { failureAnswer } from '../connector/answer';
+import { failureAnswer } from '../contract/connector-answer';
 import { HeadersTooLarge, RequestTimeout, TooManyConnections } from '../errors';
 import type { Logger } from '../logging/logger';
 import type { Metrics } from '../observability/metrics';

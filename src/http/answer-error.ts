@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, Response } from 'express';
-import { failureAnswer, type WireAnswer } from '../connector/answer';
+import { failureAnswer, type WireAnswer } from '../contract/connector-answer';
 import {
   BridgeError,
   InternalError,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { failureAnswer } from '../connector/answer';
+import { failureAnswer } from '../contract/connector-answer';
 import { HeadersTooLarge, MalformedRequest, RequestTimeout, type BridgeError } from '../errors';
 import type { Logger } from '../logging/logger';
 

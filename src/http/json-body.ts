@@ -1,4 +1,4 @@
-import { REQUEST_LIMITS, SENSITIVE_REQUEST_FIELDS } from '../connector/schema';
+import { REQUEST_LIMITS, SENSITIVE_REQUEST_FIELDS } from '../contract/request-schema';
 import { BodyTooComplex, ForbiddenKey, MalformedBody } from '../errors';
 import { secret } from '../redaction/secret';
 

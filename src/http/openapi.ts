@@ -1,5 +1,5 @@
-import { connectorAnswerSchema } from '../connector/answer';
-import { connectorRequestSchema } from '../connector/schema';
+import { connectorAnswerSchema } from '../contract/connector-answer';
+import { connectorRequestSchema } from '../contract/request-schema';
 import { journalQuerySchema } from '../store/journal-query';
 import { JOURNAL_STATUSES } from '../store/journal';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
-import type { PaymentMethod, Tender } from '../connector/payment-request';
+import type { PaymentMethod, Tender } from '../contract/payment-request';
 import type { Arrival } from '../store/idempotency';
 import type { JournalStatus } from '../store/journal';
 import { clientAddress } from './client-address';

@@ -1,10 +1,10 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import express from 'express';
-import type { PaymentMethod } from '../connector/payment-request';
+import type { PaymentMethod } from '../contract/payment-request';
 import { MethodNotAllowed } from '../errors';
 import { takePayment, type PaymentDependencies } from '../payments/take-payment';
 import { sendAnswer } from './answer-error';
-import { basicAuthentication, payerOf, type BasicAuthenticationOptions } from './credentials';
+import { basicAuthentication, payerOf, type BasicAuthenticationOptions } from './basic-authentication';
 import { parseJsonObject } from './json-body';
 import { contextOf } from './request-context';
 

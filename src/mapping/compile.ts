@@ -1,10 +1,10 @@
-import type { PaymentMethod, Tender } from '../connector/payment-request';
-import { canonicalAmount, toMinorUnits } from '../connector/amount';
+import type { PaymentMethod, Tender } from '../contract/payment-request';
+import { canonicalAmount, toMinorUnits } from '../contract/amount';
 import { InvalidRequest, MappingError } from '../errors';
 import { Secret, reveal, secret, type MaybeSecret } from '../redaction/secret';
 import { readSecretSetting } from '../config';
-import { compileAnswerReader, type AnswerReader } from './answer';
-import { compileCredentialCheck, type CredentialCheck } from './credentials';
+import { compileAnswerReader, type AnswerReader } from './gateway-answer';
+import { compileCredentialCheck, type CredentialCheck } from './credential-rules';
 import { isSensitiveSource, type RequestValues } from './values';
 import type { FieldRule, MappingSource, PartRule, ValueFormat } from './types';
 
@@ -18,7 +18,7 @@ export interface GatewayRequest {
 }
 
 /** A mapping file turned into plain functions, once, at start-up. */
-export interface Translator {
+export interface CompiledMapping {
   name: string;
   title: string;
   supports(method: PaymentMethod, tender: Tender): boolean;
@@ -42,7 +42,7 @@ interface CompiledField {
  * field built from card data that is not declared sensitive, an override of a
  * credential) fail here, naming the file and the path.
  */
-export function compileMapping(source: MappingSource, env: Record<string, string | undefined>): Translator {
+export function compileMapping(source: MappingSource, env: Record<string, string | undefined>): CompiledMapping {
   const { document, locate } = source;
   const fail = (at: Array<string | number>, message: string): never => {
     throw new MappingError(`${locate(at)}: at ${at.join('.')}: ${message}`);

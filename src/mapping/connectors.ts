@@ -2,14 +2,14 @@ import net from 'node:net';
 import type { Config } from '../config';
 import { gatewayUrlVariable } from '../config';
 import { ConfigError, MappingError, NotFound } from '../errors';
-import { compileMapping, type Translator } from './compile';
+import { compileMapping, type CompiledMapping } from './compile';
 import { loadMappingFolder } from './load';
 import type { MappingSource } from './types';
 
 /** A loaded connector: its compiled mapping and the gateway URL it calls in this environment. */
-export interface Connector {
+export interface GatewayConnector {
   name: string;
-  translator: Translator;
+  mapping: CompiledMapping;
   endpoint: string;
   /** How the endpoint was chosen, for the start-up log. */
   endpointFrom: 'mapping' | 'override' | 'embedded sandbox';
@@ -17,13 +17,13 @@ export interface Connector {
 
 export interface ConnectorCatalog {
   /** The default connector when `name` is undefined; NotFound when unknown. */
-  get(name?: string): Connector;
-  list(): Connector[];
+  get(name?: string): GatewayConnector;
+  list(): GatewayConnector[];
 }
 
 export interface CompiledMappings {
   sources: MappingSource[];
-  translators: Translator[];
+  mappings: CompiledMapping[];
   /** True when at least one connector must call the embedded sandbox gateway. */
   needsEmbeddedSandbox: boolean;
 }
@@ -31,8 +31,8 @@ export interface CompiledMappings {
 /** Loads and compiles every mapping file: all the checks a mapping can fail happen here, at start-up. */
 export function compileMappings(config: Config, env: Record<string, string | undefined>): CompiledMappings {
   const sources = loadMappingFolder(config.mappingsDir);
-  const translators = sources.map((source) => compileMapping(source, env));
-  const names = new Set(translators.map((translator) => translator.name));
+  const mappings = sources.map((source) => compileMapping(source, env));
+  const names = new Set(mappings.map((mapping) => mapping.name));
 
   for (const variable of Object.keys(config.gatewayUrls)) {
     if (![...names].some((name) => gatewayUrlVariable(name) === variable)) {
@@ -45,29 +45,29 @@ export function compileMappings(config: Config, env: Record<string, string | und
   const needsEmbeddedSandbox =
     config.gatewayEnv === 'sandbox' &&
     sources.some(({ document }) => !config.gatewayUrls[gatewayUrlVariable(document.name)] && document.endpoints.sandbox?.startsWith('/'));
-  return { sources, translators, needsEmbeddedSandbox };
+  return { sources, mappings, needsEmbeddedSandbox };
 }
 
 /** Chooses each connector's endpoint: GATEWAY_URL_<NAME>, else the mapping's for GATEWAY_ENV. */
 export function connectorCatalog(config: Config, compiled: CompiledMappings, sandboxUrl?: string): ConnectorCatalog {
-  const connectors = new Map<string, Connector>();
-  compiled.translators.forEach((translator, index) => {
+  const connectors = new Map<string, GatewayConnector>();
+  compiled.mappings.forEach((mapping, index) => {
     const source = compiled.sources[index]!;
-    const override = config.gatewayUrls[gatewayUrlVariable(translator.name)];
+    const override = config.gatewayUrls[gatewayUrlVariable(mapping.name)];
     const configured = source.document.endpoints[config.gatewayEnv];
-    let connector: Connector;
-    if (override) connector = { name: translator.name, translator, endpoint: override, endpointFrom: 'override' };
+    let connector: GatewayConnector;
+    if (override) connector = { name: mapping.name, mapping, endpoint: override, endpointFrom: 'override' };
     else if (configured?.startsWith('/')) {
       if (!sandboxUrl) throw new ConfigError(`${source.file}: the embedded sandbox gateway is not running`);
-      connector = { name: translator.name, translator, endpoint: sandboxUrl + configured, endpointFrom: 'embedded sandbox' };
-    } else if (configured) connector = { name: translator.name, translator, endpoint: configured, endpointFrom: 'mapping' };
+      connector = { name: mapping.name, mapping, endpoint: sandboxUrl + configured, endpointFrom: 'embedded sandbox' };
+    } else if (configured) connector = { name: mapping.name, mapping, endpoint: configured, endpointFrom: 'mapping' };
     else {
       throw new MappingError(
-        `${source.locate(['endpoints'])}: at endpoints: no endpoint for GATEWAY_ENV=${config.gatewayEnv}; add endpoints.${config.gatewayEnv} or set ${gatewayUrlVariable(translator.name)}`,
+        `${source.locate(['endpoints'])}: at endpoints: no endpoint for GATEWAY_ENV=${config.gatewayEnv}; add endpoints.${config.gatewayEnv} or set ${gatewayUrlVariable(mapping.name)}`,
       );
     }
     refuseInsecureEndpoint(config, connector, source.file);
-    connectors.set(translator.name, connector);
+    connectors.set(mapping.name, connector);
   });
 
   return {
@@ -84,7 +84,7 @@ export function connectorCatalog(config: Config, compiled: CompiledMappings, san
  * Card data travels only over TLS, except to the embedded sandbox and, in sandbox
  * mode or on loopback, to a local test gateway.
  */
-function refuseInsecureEndpoint(config: Config, connector: Connector, file: string): void {
+function refuseInsecureEndpoint(config: Config, connector: GatewayConnector, file: string): void {
   const url = new URL(connector.endpoint);
   if (url.protocol === 'https:') return;
   if (config.gatewayEnv === 'sandbox' || isLoopback(url.hostname)) return;

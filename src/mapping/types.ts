@@ -1,4 +1,4 @@
-import type { PaymentMethod, Tender } from '../connector/payment-request';
+import type { PaymentMethod, Tender } from '../contract/payment-request';
 import type { GatewayEnvironment } from '../config';
 
 /** A mapping file as written (after JSON Schema validation). See mapping.schema.json. */

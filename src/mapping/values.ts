@@ -1,4 +1,4 @@
-import type { PaymentRequest } from '../connector/payment-request';
+import type { PaymentRequest } from '../contract/payment-request';
 import { Secret, type MaybeSecret } from '../redaction/secret';
 
 /** The Basic auth credentials of the request; the password stays a Secret. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { approvedAnswer, declinedAnswer, failureAnswer, type WireAnswer } from '../connector/answer';
-import { parsePaymentRequest, type PaymentRequest } from '../connector/payment-request';
+import { approvedAnswer, declinedAnswer, failureAnswer, type WireAnswer } from '../contract/connector-answer';
+import { parsePaymentRequest, type PaymentRequest } from '../contract/payment-request';
 import {
   BridgeError,
   GatewayBadResponse,
@@ -10,10 +10,10 @@ import {
   InternalError,
   UnsupportedPayment,
 } from '../errors';
-import type { GatewayClient } from '../gateway/client';
+import type { GatewayClient } from '../gateway/gateway-client';
 import type { RequestContext } from '../http/request-context';
 import { describeUnexpected, type Logger } from '../logging/logger';
-import type { Connector } from '../mapping/connectors';
+import type { GatewayConnector } from '../mapping/connectors';
 import { requestValues, type Credentials } from '../mapping/values';
 import { Secret, scrubSecrets } from '../redaction/secret';
 import type { IdempotencyGate } from '../store/idempotency';
@@ -31,7 +31,7 @@ export interface PaymentDependencies {
 }
 
 export interface PaymentInput {
-  connector: Connector;
+  connector: GatewayConnector;
   credentials: Credentials;
   /** The gateway account the credentials name, and their keyed hash. */
   account: GatewayAccount;
@@ -50,7 +50,7 @@ export async function takePayment(deps: PaymentDependencies, input: PaymentInput
   const payment = parsePaymentRequest(input.body, input.methodFromPath);
   describePayment(context, payment);
 
-  if (!connector.translator.supports(payment.method, payment.tender)) {
+  if (!connector.mapping.supports(payment.method, payment.tender)) {
     throw new UnsupportedPayment(`${connector.name} does not support ${payment.method} with ${payment.tender === 'ach' ? 'a bank account' : 'a card'}`);
   }
 
@@ -77,7 +77,7 @@ async function chargeOnce(deps: PaymentDependencies, input: PaymentInput, paymen
   let sent = false;
   let gatewayMs: number | null = null;
   try {
-    const request = connector.translator.buildRequest(requestValues(payment, credentials), payment.method, payment.tender);
+    const request = connector.mapping.buildRequest(requestValues(payment, credentials), payment.method, payment.tender);
     const debug = deps.logger.isDebugEnabled();
     // Sensitive fields (the mapping's list) are Secrets here: this line shows their masks.
     if (debug) deps.logger.debug('gateway request', {
@@ -103,7 +103,7 @@ async function chargeOnce(deps: PaymentDependencies, input: PaymentInput, paymen
         body: scrubSecrets(answer.body.slice(0, DEBUG_BODY_CHARS), secrets),
       });
     }
-    const verdict = connector.translator.readAnswer(payment.method, answer, secrets);
+    const verdict = connector.mapping.readAnswer(payment.method, answer, secrets);
     if (verdict.approved) {
       context.outcome = 'approved';
       return {
@@ -150,7 +150,7 @@ function unexpected(logger: Logger, error: unknown, context: RequestContext): In
   return new InternalError('The service failed unexpectedly; reconcile this payment with the gateway');
 }
 
-function claimFor(connector: Connector, account: GatewayAccount, payment: PaymentRequest, owner: string): NewClaim {
+function claimFor(connector: GatewayConnector, account: GatewayAccount, payment: PaymentRequest, owner: string): NewClaim {
   const cardBrand = payment.card?.brand ?? null;
   const last4 = payment.card?.last4 ?? payment.bank?.accountLast ?? null;
   return {

@@ -1,4 +1,4 @@
-import { startSandboxGateway, QSAPI_PATH } from './server';
+import { startSandboxGateway, QSAPI_PATH } from './sandbox-server';
 
 /** `npm run sandbox`: the PayConex-compatible sandbox gateway on its own (SANDBOX_PORT, default 9000). */
 async function main(): Promise<void> {

@@ -1,4 +1,4 @@
-import { cardBrand, expiryHasPassed, passesAbaChecksum, passesLuhn } from '../connector/card-brand';
+import { cardBrand, expiryHasPassed, passesAbaChecksum, passesLuhn } from '../contract/card-brand';
 
 /**
  * The sandbox's documented behaviour for a QSAPI 3.8 request (README, "Sandbox

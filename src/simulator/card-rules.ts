@@ -1,4 +1,4 @@
-import { expiryHasPassed, passesAbaChecksum, passesLuhn } from '../connector/card-brand';
+import { expiryHasPassed, passesAbaChecksum, passesLuhn } from '../contract/card-brand';
 
 /**
  * What Twilio checks while the caller types (twilio-pay-sessions.md §3): card types

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { startSimulator } from './server';
+import { startSimulator } from './simulator-server';
 import type { ConnectorConfig } from './connector-call';
 
 /**

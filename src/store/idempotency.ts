@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { failureAnswer, type WireAnswer } from '../connector/answer';
+import { failureAnswer, type WireAnswer } from '../contract/connector-answer';
 import { JournalUnavailable, OutcomeUnknown, TransactionIdReused, TransactionInProgress, Unauthorized } from '../errors';
 import type { InstanceKeeper } from './instances';
 import { keyString, type JournalRecord, type NewClaim, type Settlement, type TransactionJournal, type TransactionKey } from './journal';

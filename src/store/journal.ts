@@ -1,5 +1,5 @@
-import type { WireAnswer } from '../connector/answer';
-import type { PaymentMethod, Tender } from '../connector/payment-request';
+import type { WireAnswer } from '../contract/connector-answer';
+import type { PaymentMethod, Tender } from '../contract/payment-request';
 
 export const JOURNAL_STATUSES = ['pending', 'approved', 'declined', 'error', 'unknown'] as const;
 export type JournalStatus = (typeof JOURNAL_STATUSES)[number];

@@ -1,4 +1,4 @@
-import type { PaymentMethod, Tender } from '../connector/payment-request';
+import type { PaymentMethod, Tender } from '../contract/payment-request';
 import type { InstanceRecord, JournalRecord, JournalStatus } from './journal';
 
 /** A transactions row as both databases return it (PostgreSQL gives BIGINT as text). */

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import request from 'supertest';
-import { declinedAnswer } from '../../src/connector/answer';
+import { declinedAnswer } from '../../src/contract/connector-answer';
 import { openSqliteJournal } from '../../src/store/sqlite-journal';
 import { claimFor } from '../helpers/journal-data';
 import { REPO_ROOT, startService, temporaryDataDir } from '../helpers/service';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { configSchema } from '../../src/config';
-import { REQUEST_LIMITS } from '../../src/connector/schema';
+import { REQUEST_LIMITS } from '../../src/contract/request-schema';
 import * as errors from '../../src/errors';
 import { AUTH_FAILURES_PER_ACCOUNT, AUTH_FAILURES_PER_ADDRESS, AUTH_FAILURE_WINDOW_SECONDS } from '../../src/http/auth-throttle';
 import { REPO_ROOT } from '../helpers/service';

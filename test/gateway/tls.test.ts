@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { GatewayUnreachable } from '../../src/errors';
-import { createGatewayClient } from '../../src/gateway/client';
+import { createGatewayClient } from '../../src/gateway/gateway-client';
 
 /**
  * Card data goes only to a gateway whose certificate is trusted, over TLS 1.2 or later.

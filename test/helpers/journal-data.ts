@@ -1,4 +1,4 @@
-import { approvedAnswer } from '../../src/connector/answer';
+import { approvedAnswer } from '../../src/contract/connector-answer';
 import type { NewClaim, Settlement } from '../../src/store/journal';
 
 /** A claim as the service would write it for a $10 Visa charge; tests change what they need. */

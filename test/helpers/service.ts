@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import winston from 'winston';
 import { createLogger } from '../../src/logging/logger';
-import { start, type RunningService } from '../../src/server';
+import { start, type RunningService } from '../../src/service';
 import { CREDENTIAL_HASH_KEY } from './test-data';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');

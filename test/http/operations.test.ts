@@ -9,7 +9,7 @@ import { createMetrics } from '../../src/observability/metrics';
 import { operationsRoutes } from '../../src/http/operations-routes';
 import { AuthThrottle } from '../../src/http/auth-throttle';
 import { requestLog } from '../../src/http/request-log';
-import { QSAPI_PATH, startSandboxGateway } from '../../src/sandbox/server';
+import { QSAPI_PATH, startSandboxGateway } from '../../src/sandbox/sandbox-server';
 import { openSqliteJournal } from '../../src/store/sqlite-journal';
 import { startService, temporaryDataDir, type TestService } from '../helpers/service';
 import { ACCOUNT_ID, basicAuth, cardCharge } from '../helpers/test-data';

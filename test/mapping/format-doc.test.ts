@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { GatewayHttpError, Unauthorized } from '../../src/errors';
-import { compileAnswerReader } from '../../src/mapping/answer';
+import { compileAnswerReader } from '../../src/mapping/gateway-answer';
 import mappingSchema from '../../src/mapping/mapping.schema.json';
 import { REPO_ROOT } from '../helpers/service';
 

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { QSAPI_PATH, startSandboxGateway, type SandboxGateway } from '../../src/sandbox/server';
+import { QSAPI_PATH, startSandboxGateway, type SandboxGateway } from '../../src/sandbox/sandbox-server';
 import { ACCESS_KEY, ACCOUNT_ID, BANK_ACCOUNT, ROUTING, VISA } from '../helpers/test-data';
 
 let sandbox: SandboxGateway;

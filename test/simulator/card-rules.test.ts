@@ -1,4 +1,4 @@
-import { cardBrand } from '../../src/connector/card-brand';
+import { cardBrand } from '../../src/contract/card-brand';
 import { cardTypeOf, checkCardNumber, checkExpiry, checkPostalCode, checkSecurityCode } from '../../src/simulator/card-rules';
 import { maskCard } from '../../src/simulator/payment-fields';
 

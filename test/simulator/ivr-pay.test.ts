@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
-import { startSimulator, type Simulator } from '../../src/simulator/server';
+import { startSimulator, type Simulator } from '../../src/simulator/simulator-server';
 import { CallbackReceiver } from '../helpers/callback-receiver';
 import { startService, type TestService } from '../helpers/service';
 import { ACCESS_KEY, ACCOUNT_ID } from '../helpers/test-data';

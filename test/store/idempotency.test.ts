@@ -1,4 +1,4 @@
-import { approvedAnswer } from '../../src/connector/answer';
+import { approvedAnswer } from '../../src/contract/connector-answer';
 import { TransactionIdReused, TransactionInProgress, Unauthorized } from '../../src/errors';
 import { IdempotencyGate, type Arrival, type GateOptions, type PaymentAttempt } from '../../src/store/idempotency';
 import { InstanceKeeper, thisInstance } from '../../src/store/instances';

@@ -1,6 +1,6 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { Unauthorized } from '../errors';
-import type { Connector, ConnectorCatalog } from '../mapping/connectors';
+import type { GatewayConnector, ConnectorCatalog } from '../mapping/connectors';
 import type { Credentials } from '../mapping/values';
 import { gatewayAccount, type GatewayAccount } from '../payments/gateway-account';
 import { secret } from '../redaction/secret';
@@ -10,7 +10,7 @@ import { contextOf, markAuthenticated } from './request-context';
 
 /** Who a connector request is from, once its Basic credentials passed. */
 export interface Payer {
-  connector: Connector;
+  connector: GatewayConnector;
   credentials: Credentials;
   account: GatewayAccount;
 }
@@ -36,7 +36,7 @@ export function basicAuthentication({ catalog, throttle, credentialHash, allowed
     const context = contextOf(res);
     const connector = catalog.get(req.params.name as string | undefined);
     context.connector = connector.name;
-    const check = connector.translator.credentials;
+    const check = connector.mapping.credentials;
     const { given, username, password } = basicCredentials(req);
     // An account known by its secret (NMI) is not guessed by username: only the address limit applies.
     const subject: AuthSubject = { address: context.clientAddress, account: check.account === 'password' ? undefined : `${connector.name}:${username}` };

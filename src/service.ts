@@ -2,13 +2,13 @@ import http from 'node:http';
 import type { Express } from 'express';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, type Config } from './config';
-import { createGatewayClient } from './gateway/client';
+import { createGatewayClient } from './gateway/gateway-client';
 import { createApp } from './http/app';
 import { answerClientErrors } from './http/client-errors';
 import { createMetrics } from './observability/metrics';
 import { createLogger, describeUnexpected, type Logger } from './logging/logger';
 import { compileMappings, connectorCatalog } from './mapping/connectors';
-import { startSandboxGateway, type SandboxGateway } from './sandbox/server';
+import { startSandboxGateway, type SandboxGateway } from './sandbox/sandbox-server';
 import { IdempotencyGate } from './store/idempotency';
 import { InstanceKeeper, thisInstance } from './store/instances';
 import { openJournal } from './store/open-journal';
@@ -137,7 +137,7 @@ export async function start(options: StartOptions = {}): Promise<RunningService>
   for (const connector of catalog.list()) {
     logger.info('connector loaded', {
       connector: connector.name,
-      title: connector.translator.title,
+      title: connector.mapping.title,
       endpoint: connector.endpoint,
       endpoint_from: connector.endpointFrom,
       default: connector.name === config.defaultConnector,

@@ -3,7 +3,7 @@ import { FieldTooLong, InvalidRequest, TooManyParameters } from '../errors';
 import { Secret, secret, lastDigits, bankAccountVisibleDigits } from '../redaction/secret';
 import { canonicalAmount, isBelowMaximum, isZeroAmount } from './amount';
 import { cardBrand, type CardBrand } from './card-brand';
-import { connectorRequestSchema, REQUEST_LIMITS, SENSITIVE_REQUEST_FIELDS } from './schema';
+import { connectorRequestSchema, REQUEST_LIMITS, SENSITIVE_REQUEST_FIELDS } from './request-schema';
 import type { ErrorObject } from 'ajv';
 
 export type PaymentMethod = 'charge' | 'tokenize';

@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import axios, { AxiosError, type AxiosInstance } from 'axios';
 import { GatewayBadResponse, GatewayNoResponse, GatewayTimeout, GatewayUnreachable } from '../errors';
-import type { GatewayHttpAnswer } from '../mapping/answer';
+import type { GatewayHttpAnswer } from '../mapping/gateway-answer';
 import type { GatewayRequest } from '../mapping/compile';
 import { reveal } from '../redaction/secret';
 

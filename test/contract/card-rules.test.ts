@@ -1,5 +1,5 @@
-import { canonicalAmount, isBelowMaximum, toMinorUnits } from '../../src/connector/amount';
-import { cardBrand, passesAbaChecksum, passesLuhn } from '../../src/connector/card-brand';
+import { canonicalAmount, isBelowMaximum, toMinorUnits } from '../../src/contract/amount';
+import { cardBrand, passesAbaChecksum, passesLuhn } from '../../src/contract/card-brand';
 
 describe('card brand from the Twilio TEST-mode numbers', () => {
   test.each([

@@ -1,4 +1,4 @@
-import type { PaymentMethod } from '../connector/payment-request';
+import type { PaymentMethod } from '../contract/payment-request';
 import { GatewayBadResponse, GatewayHttpError, GatewayRejected, Unauthorized } from '../errors';
 import { scrubSecrets, type Secret } from '../redaction/secret';
 import type { Condition, Join, MappingDocument, Paths } from './types';
