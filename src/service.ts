@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { Express } from 'express';
 import type { AddressInfo } from 'node:net';
-import { loadConfig, type Config } from './config';
+import { loadConfig, type Config } from './config/settings';
 import { createGatewayClient } from './gateway/gateway-client';
 import { createApp } from './http/app';
 import { answerClientErrors } from './http/client-errors';
@@ -28,7 +28,7 @@ export interface RunningService {
 }
 
 export interface StartOptions {
-  /** Environment to read the configuration from (default: process.env). */
+  /** Environment to read the configuration from (default: the process's). */
   env?: Record<string, string | undefined>;
   logger?: Logger;
 }
@@ -45,10 +45,9 @@ const WAITERS = { perKey: 100, perAccount: 200, inAll: 1000 };
  * throws a StartupError before a port is opened.
  */
 export async function start(options: StartOptions = {}): Promise<RunningService> {
-  const env = options.env ?? process.env;
-  const config = loadConfig(env);
+  const config = loadConfig(options.env);
   const logger = options.logger ?? createLogger(config.logLevel);
-  const mappings = compileMappings(config, env);
+  const mappings = compileMappings(config);
   const credentialHash = credentialHashFor(config);
   if (config.databaseUrl && !config.credentialHashKey) {
     logger.warn('CREDENTIAL_HASH_KEY is generated in DATA_DIR: replicas sharing the journal must share it too, or retries reaching another replica are refused; set CREDENTIAL_HASH_KEY');

@@ -3,7 +3,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import axios from 'axios';
 import express from 'express';
-import { announce, connectorAnswer, qsapiForm } from './forwarding';
+import { announce, connectorAnswer, qsapiForm, requiredSandboxUrl } from './forwarding';
 
 /** The same stack as the service (Express + axios with a keep-alive agent), doing nothing of the service's own work. */
 const gateway = axios.create({
@@ -12,7 +12,7 @@ const gateway = axios.create({
   responseType: 'text',
   transformResponse: [(data: unknown) => data],
 });
-const target = process.env.SANDBOX_URL!;
+const target = requiredSandboxUrl();
 
 const app = express();
 app.post('/', express.text({ type: () => true }), async (req, res) => {

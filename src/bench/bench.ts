@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { SingleBar, Presets } from 'cli-progress';
+import { loadBenchSettings } from '../config/tool-settings';
 import { PRODUCTION_NODE_OPTIONS } from './production';
 
 /**
@@ -16,7 +17,8 @@ import { PRODUCTION_NODE_OPTIONS } from './production';
  * and its peak RSS is read from /proc. Every request carries a new transaction_id.
  * A script, not a test. BENCH_SECONDS scales the phases (default 10).
  */
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const settings = loadBenchSettings();
+const SECONDS = settings.seconds;
 const THROUGHPUT_ROUNDS = 2;
 const LATENCY_ROUNDS = 3;
 const DIST = path.resolve(__dirname, '..');
@@ -34,7 +36,7 @@ interface Phase {
 }
 
 async function startProcess(script: string, env: Record<string, string>, pattern: RegExp): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [path.join(DIST, script)], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [path.join(DIST, script)], { env: { PATH: settings.path, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   let seen = '';
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => {

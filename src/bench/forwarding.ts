@@ -1,3 +1,5 @@
+import { loadBenchSettings } from '../config/tool-settings';
+
 /**
  * What the comparison forwarders send: the same QSAPI fields the PayConex mapping
  * builds, written by hand, with no validation, journal or logging.
@@ -28,4 +30,11 @@ export function connectorAnswer(gatewayAnswer: string): string {
 
 export function announce(port: number): void {
   process.stdout.write(`${JSON.stringify({ message: 'listening', port })}\n`);
+}
+
+/** The gateway a comparison forwarder calls: npm run bench sets SANDBOX_URL for it. */
+export function requiredSandboxUrl(): string {
+  const url = loadBenchSettings().sandboxUrl;
+  if (!url) throw new Error('SANDBOX_URL is not set: the forwarders are started by npm run bench');
+  return url;
 }

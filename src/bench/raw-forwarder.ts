@@ -1,10 +1,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Pool } from 'undici';
-import { announce, connectorAnswer, qsapiForm } from './forwarding';
+import { announce, connectorAnswer, qsapiForm, requiredSandboxUrl } from './forwarding';
 
 /** The ceiling for a Node bridge here: node:http in, an undici connection pool out, nothing else. */
-const target = new URL(process.env.SANDBOX_URL!);
+const target = new URL(requiredSandboxUrl());
 const pool = new Pool(target.origin, { connections: 128, pipelining: 1 });
 
 const server = http.createServer((req, res) => {

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { loadConfig } from '../config';
+import { loadConfig } from '../config/settings';
 import { BridgeError, StartupError } from '../errors';
 import { loadMappingFolder } from '../mapping/load';
 import { gatewayAccount } from '../payments/gateway-account';
@@ -19,7 +19,7 @@ const program = new Command('account-id')
   .argument('<connector>', 'the connector (mapping name)')
   .showHelpAfterError()
   .action(async (name: string) => {
-    const config = loadConfig(process.env);
+    const config = loadConfig();
     const source = loadMappingFolder(config.mappingsDir).find((candidate) => candidate.document.name === name);
     if (!source) throw new StartupError(`no connector named ${name} in ${config.mappingsDir}`);
     const line = (await readStdin()).replace(/\r?\n$/, '');

@@ -1,3 +1,4 @@
+import { loadBenchSettings } from '../config/tool-settings';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,7 +12,8 @@ import { openSqliteJournal } from '../store/sqlite-journal';
  * the gateway call and the settlement after it, on SQLite and (when
  * BENCH_DATABASE_URL or TEST_DATABASE_URL is set) PostgreSQL. A script, not a test.
  */
-const SEQUENTIAL = Number(process.env.BENCH_REQUESTS ?? 2000);
+const settings = loadBenchSettings();
+const SEQUENTIAL = settings.journalRequests;
 const CONCURRENCY = 32;
 
 interface Result {
@@ -88,7 +90,7 @@ async function main(): Promise<void> {
   await sqlite.close();
   fs.rmSync(dir, { recursive: true, force: true });
 
-  const url = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
+  const url = settings.databaseUrl;
   if (url) {
     const postgres = await openPostgresJournal(url);
     results.push(...(await measure('PostgreSQL', postgres)));

@@ -1,7 +1,7 @@
 import Table from 'cli-table3';
 import { Command, Option } from 'commander';
 import { stringify } from 'csv-stringify/sync';
-import { loadConfig } from '../config';
+import { loadConfig } from '../config/settings';
 import { BridgeError, StartupError } from '../errors';
 import { JOURNAL_STATUSES } from '../store/journal';
 import { parseJournalQuery, presentRecord, type PresentedRecord } from '../store/journal-query';
@@ -51,7 +51,7 @@ program
       transaction_id: options.transactionId,
       limit: options.limit,
     });
-    const journal = await openJournal(loadConfig(process.env));
+    const journal = await openJournal(loadConfig());
     try {
       const records = (await journal.find(query)).map(presentRecord);
       process.stdout.write(render(records, options.format ?? 'table'));

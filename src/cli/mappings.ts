@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { Command } from 'commander';
+import { loadMappingToolSettings } from '../config/tool-settings';
 import { MappingError, StartupError } from '../errors';
 import { compileMapping } from '../mapping/compile';
 import { featureTable } from '../mapping/features';
@@ -11,13 +12,12 @@ import type { MappingSource } from '../mapping/types';
  * compiles them, printing each problem with its file, line and path.
  * `npm run mappings:table` prints the README's feature table.
  */
-const DEFAULT_FOLDER = path.resolve(__dirname, '..', '..', 'mappings');
 
 // Checking a file must not need the deployment's secrets: every env.* source gets a stand-in.
-const standInEnvironment = new Proxy({} as Record<string, string>, { get: () => 'stand-in' });
+const standInSecret = () => 'stand-in';
 
 function sourcesOf(files: string[]): MappingSource[] {
-  return files.length === 0 ? loadMappingFolder(process.env.MAPPINGS_DIR ?? DEFAULT_FOLDER) : files.map((file) => loadMappingFile(path.resolve(file)));
+  return files.length === 0 ? loadMappingFolder(loadMappingToolSettings().mappingsDir) : files.map((file) => loadMappingFile(path.resolve(file)));
 }
 
 const program = new Command('mappings').description('Check mapping files, or print their feature table.');
@@ -36,7 +36,7 @@ program
 
     let targets: string[] = [];
     try {
-      targets = files.length > 0 ? files.map((file) => path.resolve(file)) : listMappingFiles(process.env.MAPPINGS_DIR ?? DEFAULT_FOLDER);
+      targets = files.length > 0 ? files.map((file) => path.resolve(file)) : listMappingFiles(loadMappingToolSettings().mappingsDir);
     } catch (error) {
       fail(error);
     }
@@ -48,7 +48,7 @@ program
         const source = loadMappingFile(file);
         loaded.push(source);
         if (files.length === 0) refuseSharedName(source, loaded);
-        compileMapping(source, standInEnvironment);
+        compileMapping(source, standInSecret);
         process.stdout.write(`ok    ${source.file}\n`);
       } catch (error) {
         fail(error);

@@ -13,7 +13,7 @@ import type { Metrics } from '../observability/metrics';
 import { operationsRoutes } from './operations-routes';
 import { connectorRoutes } from './routes';
 import { transactionsRoutes } from './transactions-routes';
-import type { Config } from '../config';
+import type { Config } from '../config/settings';
 import type { TransactionJournal } from '../store/journal';
 
 export interface AppParts {
@@ -33,7 +33,7 @@ export interface AppParts {
     | 'metricsToken'
     | 'gatewayEnv'
     | 'bodyTimeoutMs'
-    | 'maxUnauthenticated'
+    | 'maxUnauthenticatedConnections'
     | 'maxUnauthenticatedPerAddress'
   >;
   logger: Logger;
@@ -55,7 +55,7 @@ export function createApp({ catalog, payments, journal, metrics, sandboxUrl, cre
 
   const throttle = new AuthThrottle();
   const admission = new Admission({
-    maxUnauthenticated: config.maxUnauthenticated,
+    maxUnauthenticated: config.maxUnauthenticatedConnections,
     maxUnauthenticatedPerAddress: config.maxUnauthenticatedPerAddress,
     bodyTimeoutMs: config.bodyTimeoutMs,
     isTrustedProxy: (address) => trustProxy(address, 0),

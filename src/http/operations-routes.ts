@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { Router, type RequestHandler } from 'express';
 import axios from 'axios';
-import type { GatewayEnvironment } from '../config';
+import type { GatewayEnvironment } from '../config/settings';
 import type { ConnectorCatalog } from '../mapping/connectors';
 import type { Metrics } from '../observability/metrics';
 import type { TransactionJournal } from '../store/journal';

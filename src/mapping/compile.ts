@@ -2,7 +2,7 @@ import type { PaymentMethod, Tender } from '../contract/payment-request';
 import { canonicalAmount, toMinorUnits } from '../contract/amount';
 import { InvalidRequest, MappingError } from '../errors';
 import { Secret, reveal, secret, type MaybeSecret } from '../redaction/secret';
-import { readSecretSetting } from '../config';
+import type { SecretReader } from '../config/settings';
 import { compileAnswerReader, type AnswerReader } from './gateway-answer';
 import { compileCredentialCheck, type CredentialCheck } from './credential-rules';
 import { isSensitiveSource, type RequestValues } from './values';
@@ -42,7 +42,7 @@ interface CompiledField {
  * field built from card data that is not declared sensitive, an override of a
  * credential) fail here, naming the file and the path.
  */
-export function compileMapping(source: MappingSource, env: Record<string, string | undefined>): CompiledMapping {
+export function compileMapping(source: MappingSource, readSecret: SecretReader): CompiledMapping {
   const { document, locate } = source;
   const fail = (at: Array<string | number>, message: string): never => {
     throw new MappingError(`${locate(at)}: at ${at.join('.')}: ${message}`);
@@ -55,7 +55,7 @@ export function compileMapping(source: MappingSource, env: Record<string, string
   refuseSecretsInFile(document, sensitive, fail);
 
   const readEnv = (variable: string, at: Array<string | number>): Secret => {
-    const value = readSecretSetting(env, variable);
+    const value = readSecret(variable);
     if (value === undefined) fail(at, `environment variable ${variable} (or ${variable}_FILE) is not set`);
     return secret.hidden(value as string);
   };
@@ -94,7 +94,7 @@ export function compileMapping(source: MappingSource, env: Record<string, string
   const isAllowed = allow === '*' ? () => true : (key: string) => allow.includes(key);
 
   const supports = document.supports;
-  const credentials = compileCredentialCheck(document, env, fail);
+  const credentials = compileCredentialCheck(document, readSecret, fail);
   const headers = Object.entries(document.request.headers ?? {}).map(([name, value]) => {
     if (typeof value === 'string') return [name, () => value] as const;
     const [username, password] = value.basic.map((from, index) => compilePart({ from }, ['request', 'headers', name, 'basic', index], readEnv));

@@ -1,6 +1,6 @@
 import net from 'node:net';
-import type { Config } from '../config';
-import { gatewayUrlVariable } from '../config';
+import type { Config } from '../config/settings';
+import { gatewayUrlVariable } from '../config/settings';
 import { ConfigError, MappingError, NotFound } from '../errors';
 import { compileMapping, type CompiledMapping } from './compile';
 import { loadMappingFolder } from './load';
@@ -29,9 +29,9 @@ export interface CompiledMappings {
 }
 
 /** Loads and compiles every mapping file: all the checks a mapping can fail happen here, at start-up. */
-export function compileMappings(config: Config, env: Record<string, string | undefined>): CompiledMappings {
+export function compileMappings(config: Config): CompiledMappings {
   const sources = loadMappingFolder(config.mappingsDir);
-  const mappings = sources.map((source) => compileMapping(source, env));
+  const mappings = sources.map((source) => compileMapping(source, config.secret));
   const names = new Set(mappings.map((mapping) => mapping.name));
 
   for (const variable of Object.keys(config.gatewayUrls)) {

@@ -1,4 +1,4 @@
-import { readSecretSetting } from '../config';
+import type { SecretReader } from '../config/settings';
 import { constantTimeMatcher } from '../redaction/constant-time';
 import type { AccountCredential, MappingDocument } from './types';
 
@@ -28,14 +28,14 @@ export function connectorVariablePrefix(name: string): string {
  */
 export function compileCredentialCheck(
   document: MappingDocument,
-  env: Record<string, string | undefined>,
+  secret: SecretReader,
   fail: (at: Array<string | number>, message: string) => never,
 ): CredentialCheck {
   const rules = document.credentials;
   if (rules.mode === 'configured') {
     const prefix = connectorVariablePrefix(document.name);
-    const username = readSecretSetting(env, `${prefix}_USERNAME`);
-    const password = readSecretSetting(env, `${prefix}_PASSWORD`);
+    const username = secret(`${prefix}_USERNAME`);
+    const password = secret(`${prefix}_PASSWORD`);
     if (!username || !password) {
       fail(['credentials', 'mode'], `configured credentials need ${prefix}_USERNAME and ${prefix}_PASSWORD (or ${prefix}_USERNAME_FILE and ${prefix}_PASSWORD_FILE)`);
     }

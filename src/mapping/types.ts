@@ -1,5 +1,5 @@
 import type { PaymentMethod, Tender } from '../contract/payment-request';
-import type { GatewayEnvironment } from '../config';
+import type { GatewayEnvironment } from '../config/settings';
 
 /** A mapping file as written (after JSON Schema validation). See mapping.schema.json. */
 export interface MappingDocument {

@@ -1,10 +1,10 @@
+import { loadSandboxSettings } from '../config/tool-settings';
 import { startSandboxGateway, QSAPI_PATH } from './sandbox-server';
 
 /** `npm run sandbox`: the PayConex-compatible sandbox gateway on its own (SANDBOX_PORT, default 9000). */
 async function main(): Promise<void> {
-  const port = Number(process.env.SANDBOX_PORT ?? 9000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('SANDBOX_PORT must be a port number');
-  const sandbox = await startSandboxGateway({ host: process.env.SANDBOX_HOST ?? '127.0.0.1', port });
+  const settings = loadSandboxSettings();
+  const sandbox = await startSandboxGateway({ host: settings.SANDBOX_HOST, port: settings.SANDBOX_PORT });
   process.stdout.write(`${JSON.stringify({ level: 'warn', message: 'sandbox gateway listening: no real payments', url: sandbox.url + QSAPI_PATH })}\n`);
   const shutdown = () => void sandbox.stop().then(() => process.exit(0));
   process.once('SIGTERM', shutdown);

@@ -1,4 +1,4 @@
-import type { Config } from '../config';
+import type { Config } from '../config/settings';
 import { StartupError } from '../errors';
 import type { TransactionJournal } from './journal';
 import { openSqliteJournal } from './sqlite-journal';

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { configSchema, loadConfig } from '../../src/config';
+import { configSchema, loadConfig } from '../../src/config/settings';
+import { sandboxSettingsSchema } from '../../src/config/tool-settings';
 import { PRODUCTION_NODE_OPTIONS } from '../../src/bench/production';
 import { openApiDocument } from '../../src/http/openapi';
 import { contextFiles, copiedFiles, dockerfileInstructions, isExcluded, parseDockerignore, readContext } from '../../docker/build-context';
@@ -65,7 +66,8 @@ function containerEnv(service: Service, dotenv: Record<string, string> = {}): Re
 /** Variables compose pins whatever .env says: literal values in `environment:`. */
 const pinned = (service: Service) => Object.entries(service.environment ?? {}).filter(([, value]) => !String(value).includes('${')).map(([name]) => name);
 const documentedFixed = [...envExample.matchAll(/^#?\s*([A-Z][A-Z0-9_]*)=.*compose: fixed/gm)].map((match) => match[1]!);
-const sandboxReads = [...fs.readFileSync(path.join(REPO_ROOT, 'src', 'sandbox', 'main.ts'), 'utf8').matchAll(/process\.env\.(\w+)/g)].map((match) => match[1]!);
+/** What the standalone sandbox gateway reads: its settings schema. */
+const sandboxReads = Object.keys(sandboxSettingsSchema.properties);
 
 describe('Dockerfile', () => {
   test('when the base images are read, then both stages use one Node 20 slim image pinned to a full version', () => {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { configSchema } from '../../src/config';
+import { configSchema } from '../../src/config/settings';
 import { REQUEST_LIMITS } from '../../src/contract/request-schema';
 import * as errors from '../../src/errors';
 import { AUTH_FAILURES_PER_ACCOUNT, AUTH_FAILURES_PER_ADDRESS, AUTH_FAILURE_WINDOW_SECONDS } from '../../src/http/auth-throttle';

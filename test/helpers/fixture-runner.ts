@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { gatewayUrlVariable } from '../../src/config';
+import { gatewayUrlVariable } from '../../src/config/settings';
 import { RecordingGateway } from './recording-gateway';
 import { startService, type TestService } from './service';
 

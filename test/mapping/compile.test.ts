@@ -14,7 +14,7 @@ import { cardCharge, achCharge, VISA, CVV } from '../helpers/test-data';
 /** The mapping engine on its own: a mapping document in, a compiled mapping out. */
 function mappingFor(document: Record<string, unknown>, env: Record<string, string> = {}): CompiledMapping {
   const folder = mappingFolder({ 'testgw.yaml': document });
-  return compileMapping(loadMappingFile(path.join(folder, 'testgw.yaml')), env);
+  return compileMapping(loadMappingFile(path.join(folder, 'testgw.yaml')), (variable) => env[variable]);
 }
 
 function withFields(fields: Record<string, unknown>, request: Record<string, unknown> = {}) {

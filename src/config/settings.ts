@@ -1,57 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { createAjv, describeAjvError } from './ajv';
-import { ConfigError } from './errors';
+import { createAjv, describeAjvError } from '../ajv';
+import type { FromSchema } from 'json-schema-to-ts';
+import { ConfigError } from '../errors';
+import { processEnvironment, type Env } from './environment';
 
 export const GATEWAY_ENVIRONMENTS = ['sandbox', 'certification', 'production'] as const;
 export type GatewayEnvironment = (typeof GATEWAY_ENVIRONMENTS)[number];
 
-export interface Config {
-  port: number;
-  host: string;
-  logLevel: string;
-  defaultConnector: string;
-  gatewayEnv: GatewayEnvironment;
-  /** GATEWAY_URL_<NAME> variable -> endpoint URL overriding that connector's mapping. */
-  gatewayUrls: Record<string, string>;
-  gatewayTimeoutMs: number;
-  mappingsDir: string;
-  /** Folder of the embedded SQLite journal, when no DATABASE_URL is set. */
-  dataDir: string;
-  /** PostgreSQL connection string: the journal for several replicas. */
-  databaseUrl?: string;
-  retentionDays: number;
-  /** Bearer token for the /transactions endpoints; they are off (404) without it. */
-  adminToken?: string;
-  /** Gateway accounts (Basic usernames) that may use this deployment; all when absent. */
-  allowedAccounts?: ReadonlySet<string>;
-  /** Express `trust proxy`: a hop count or the proxies' addresses (never `true`: anyone could pick their address). */
-  trustProxy: number | string;
-  bodyLimitBytes: number;
-  /** Largest request head (request line and headers) Node accepts. */
-  maxHeaderBytes: number;
-  headersTimeoutMs: number;
-  /** Time a body has to arrive once its headers have. */
-  bodyTimeoutMs: number;
-  /** Connections (and requests) that have not authenticated yet, in all and per client address. */
-  maxUnauthenticated: number;
-  maxUnauthenticatedPerAddress: number;
-  /** Key of the keyed hash of gateway credentials in the journal, and the one it replaces (rotation). */
-  credentialHashKey?: string;
-  credentialHashKeyPrevious?: string;
-  requestTimeoutMs: number;
-  keepAliveTimeoutMs: number;
-  /** How long a stop waits for requests in flight before cutting connections. */
-  shutdownTimeoutMs: number;
-  /** Bearer token /metrics requires, when set. */
-  metricsToken?: string;
-}
-
-type Env = Record<string, string | undefined>;
-
 const GATEWAY_URL_PREFIX = 'GATEWAY_URL_';
-/** Settings that may come from a file (<NAME>_FILE), as Docker and Kubernetes secrets do. */
-const SECRET_SETTINGS = ['ADMIN_TOKEN', 'DATABASE_URL', 'METRICS_TOKEN', 'CREDENTIAL_HASH_KEY', 'CREDENTIAL_HASH_KEY_PREVIOUS'] as const;
 
 /** The environment the service reads, as a JSON Schema: the single description of every setting. */
 export const configSchema = {
@@ -80,13 +37,13 @@ export const configSchema = {
     },
     MAPPINGS_DIR: { type: 'string', minLength: 1, description: 'Folder of mapping files (default: the repository mappings/).' },
     DATA_DIR: { type: 'string', minLength: 1, default: './data', description: 'Folder of the SQLite journal file.' },
-    DATABASE_URL: {
+    DATABASE_URL: { secret: true,
       type: 'string',
       pattern: '^postgres(ql)?://',
       description: 'PostgreSQL connection string; switches the journal from SQLite to PostgreSQL.',
     },
     RETENTION_DAYS: { type: 'integer', minimum: 1, maximum: 3650, default: 30, description: 'Days journal records are kept.' },
-    ADMIN_TOKEN: {
+    ADMIN_TOKEN: { secret: true,
       type: 'string',
       minLength: 16,
       description: 'Bearer token that enables GET /transactions (at least 16 characters).',
@@ -125,12 +82,12 @@ export const configSchema = {
       default: 100,
       description: 'The same, per client address (IPv6: per /64).',
     },
-    CREDENTIAL_HASH_KEY: {
+    CREDENTIAL_HASH_KEY: { secret: true,
       type: 'string',
       minLength: 32,
       description: 'Key of the keyed hash (HMAC-SHA256) of gateway credentials in the journal, shared by every replica (at least 32 characters).',
     },
-    CREDENTIAL_HASH_KEY_PREVIOUS: {
+    CREDENTIAL_HASH_KEY_PREVIOUS: { secret: true,
       type: 'string',
       minLength: 32,
       description: 'The key CREDENTIAL_HASH_KEY replaces: hashes made with it are still recognised.',
@@ -156,7 +113,7 @@ export const configSchema = {
       maximum: 600000,
       description: 'How long SIGTERM waits for requests in flight (default: GATEWAY_TIMEOUT_MS + 5000).',
     },
-    METRICS_TOKEN: { type: 'string', minLength: 16, description: 'Bearer token /metrics requires, when set (at least 16 characters).' },
+    METRICS_TOKEN: { secret: true, type: 'string', minLength: 16, description: 'Bearer token /metrics requires, when set (at least 16 characters).' },
     TRUST_PROXY: {
       type: 'string',
       pattern: '^(false|[0-9]+|((loopback|linklocal|uniquelocal|[0-9a-fA-F.:/]+)(\\s*,\\s*(loopback|linklocal|uniquelocal|[0-9a-fA-F.:/]+))*))$',
@@ -169,10 +126,53 @@ export const configSchema = {
   },
 } as const;
 
+type Properties = typeof configSchema.properties;
+/** The settings as validated (defaults applied), named as in the environment. */
+type Settings = FromSchema<{ type: 'object'; properties: Properties; additionalProperties: false }>;
+/** `GATEWAY_TIMEOUT_MS` -> `gatewayTimeoutMs`. */
+type CamelCase<Name extends string> = Name extends `${infer Head}_${infer Tail}` ? `${Lowercase<Head>}${Capitalize<CamelCase<Tail>>}` : Lowercase<Name>;
+type Camel<T> = { [Key in keyof T & string as CamelCase<Key>]: T[Key] };
+
+/** Settings whose value the service reshapes after validation. */
+interface Derived {
+  /** Absolute: the repository's mappings/ by default. */
+  mappingsDir: string;
+  /** Absolute. */
+  dataDir: string;
+  gatewayEnv: GatewayEnvironment;
+  /** Gateway account ids that may use this deployment; all when absent. */
+  allowedAccounts?: ReadonlySet<string>;
+  /** Express `trust proxy`: a hop count or the proxies' addresses (never `true`: anyone could pick their address). */
+  trustProxy: number | string;
+  /** How long a stop waits for requests in flight before cutting connections. */
+  shutdownTimeoutMs: number;
+  /** GATEWAY_URL_<NAME> variable -> endpoint URL overriding that connector's mapping. */
+  gatewayUrls: Record<string, string>;
+  /**
+   * A secret a mapping or a connector names (`env.<VARIABLE>`, CONNECTOR_<NAME>_PASSWORD): the
+   * variable itself or the file its <VARIABLE>_FILE names; undefined when neither is set.
+   */
+  secret: SecretReader;
+}
+
+/** The service's configuration: every setting of configSchema, camel-cased, plus the derived ones. */
+export type Config = Omit<Camel<Settings>, keyof Derived> & Derived;
+
+/** Reads a secret setting by its variable name. */
+export type SecretReader = (variable: string) => string | undefined;
+
+/** Settings that may come from a file (<NAME>_FILE), as Docker and Kubernetes secrets do. */
+const SECRET_SETTINGS = Object.entries(configSchema.properties)
+  .filter(([, rule]) => 'secret' in rule)
+  .map(([name]) => name);
+
 const validateEnv = createAjv({ coerceTypes: true, useDefaults: true, strict: false }).compile(configSchema);
 
-/** Reads and checks the configuration; a bad value stops start-up with a message naming it. */
-export function loadConfig(env: Env): Config {
+/**
+ * Reads and checks the configuration, from the process environment unless told otherwise; a bad
+ * value stops start-up with a message naming it.
+ */
+export function loadConfig(env: Env = processEnvironment()): Config {
   const relevant: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) {
     if (value === undefined || value === '') continue;
@@ -191,41 +191,30 @@ export function loadConfig(env: Env): Config {
     const problems = (validateEnv.errors ?? []).map((e) => describeAjvError(e).replace(/^\(root\)\.?/, ''));
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }
-  const values = relevant as unknown as Record<string, string | number>;
+  const settings = relevant as unknown as Settings & Record<string, string | number | undefined>;
 
   const gatewayUrls: Record<string, string> = {};
-  for (const [key, value] of Object.entries(relevant)) {
-    if (key.startsWith(GATEWAY_URL_PREFIX)) gatewayUrls[key] = value;
+  const camel: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(settings)) {
+    if (key.startsWith(GATEWAY_URL_PREFIX)) gatewayUrls[key] = String(value);
+    else camel[camelCase(key)] = value;
   }
 
-  return {
-    port: values.PORT as number,
-    host: values.HOST as string,
-    logLevel: values.LOG_LEVEL as string,
-    defaultConnector: values.DEFAULT_CONNECTOR as string,
-    gatewayEnv: values.GATEWAY_ENV as GatewayEnvironment,
+  const derived: Derived = {
+    mappingsDir: settings.MAPPINGS_DIR ?? path.resolve(__dirname, '..', '..', 'mappings'),
+    dataDir: path.resolve(settings.DATA_DIR),
+    gatewayEnv: settings.GATEWAY_ENV,
+    allowedAccounts: settings.ALLOWED_ACCOUNTS === undefined ? undefined : new Set(settings.ALLOWED_ACCOUNTS.split(/\s*,\s*/)),
+    trustProxy: trustProxySetting(settings.TRUST_PROXY),
+    shutdownTimeoutMs: settings.SHUTDOWN_TIMEOUT_MS ?? settings.GATEWAY_TIMEOUT_MS + 5000,
     gatewayUrls,
-    gatewayTimeoutMs: values.GATEWAY_TIMEOUT_MS as number,
-    mappingsDir: (values.MAPPINGS_DIR as string | undefined) ?? path.resolve(__dirname, '..', 'mappings'),
-    dataDir: path.resolve(values.DATA_DIR as string),
-    databaseUrl: values.DATABASE_URL as string | undefined,
-    retentionDays: values.RETENTION_DAYS as number,
-    adminToken: values.ADMIN_TOKEN as string | undefined,
-    allowedAccounts: values.ALLOWED_ACCOUNTS === undefined ? undefined : new Set(String(values.ALLOWED_ACCOUNTS).split(/\s*,\s*/)),
-    trustProxy: trustProxySetting(values.TRUST_PROXY as string),
-    bodyLimitBytes: values.BODY_LIMIT_BYTES as number,
-    maxHeaderBytes: values.MAX_HEADER_BYTES as number,
-    headersTimeoutMs: values.HEADERS_TIMEOUT_MS as number,
-    bodyTimeoutMs: values.BODY_TIMEOUT_MS as number,
-    maxUnauthenticated: values.MAX_UNAUTHENTICATED_CONNECTIONS as number,
-    maxUnauthenticatedPerAddress: values.MAX_UNAUTHENTICATED_PER_ADDRESS as number,
-    credentialHashKey: values.CREDENTIAL_HASH_KEY as string | undefined,
-    credentialHashKeyPrevious: values.CREDENTIAL_HASH_KEY_PREVIOUS as string | undefined,
-    requestTimeoutMs: values.REQUEST_TIMEOUT_MS as number,
-    keepAliveTimeoutMs: values.KEEP_ALIVE_TIMEOUT_MS as number,
-    shutdownTimeoutMs: (values.SHUTDOWN_TIMEOUT_MS as number | undefined) ?? (values.GATEWAY_TIMEOUT_MS as number) + 5000,
-    metricsToken: values.METRICS_TOKEN as string | undefined,
+    secret: (variable) => readSecretSetting(env, variable),
   };
+  return { ...camel, ...derived } as Config;
+}
+
+function camelCase(name: string): string {
+  return name.toLowerCase().replace(/_([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
 }
 
 /** The connector `authorize-net` is overridden by GATEWAY_URL_AUTHORIZE_NET. */
@@ -244,7 +233,7 @@ function trustProxySetting(value: string): number | string {
  * and Kubernetes secrets). Undefined when neither is set. The value is never part
  * of an error message.
  */
-export function readSecretSetting(env: Env, name: string): string | undefined {
+function readSecretSetting(env: Env, name: string): string | undefined {
   const direct = env[name];
   if (direct !== undefined && direct !== '') return direct;
   const file = env[`${name}_FILE`];
