@@ -1,9 +1,10 @@
 import { createAjv } from '../ajv';
 import { FieldTooLong, InvalidRequest, TooManyParameters } from '../errors';
-import { Secret, secret, lastDigits, bankAccountVisibleDigits } from '../redaction/secret';
+import { Secret, lastDigits, bankAccountVisibleDigits, type MaybeSecret } from '../redaction/secret';
 import { canonicalAmount, isBelowMaximum, isZeroAmount } from './amount';
 import { cardBrand, type CardBrand } from './card-brand';
-import { connectorRequestSchema, REQUEST_LIMITS, SENSITIVE_REQUEST_FIELDS } from './request-schema';
+import { connectorRequestSchema, REQUEST_LIMITS } from './request-schema';
+import { protect, SENSITIVE_REQUEST_FIELDS } from './sensitive-fields';
 import type { ErrorObject } from 'ajv';
 
 export type PaymentMethod = 'charge' | 'tokenize';
@@ -41,6 +42,11 @@ export interface PaymentRequest {
   currency?: string;
   description?: string;
   parameters: Record<string, string>;
+  /**
+   * Every field of the contract as sent, once valid (strings; the sensitive ones as Secrets),
+   * by its Twilio name: what a mapping reads, besides the normalised values above.
+   */
+  fields: ReadonlyMap<string, MaybeSecret>;
 }
 
 const FIELDS = Object.keys(connectorRequestSchema.properties) as Array<keyof typeof connectorRequestSchema.properties>;
@@ -55,7 +61,7 @@ const validate = createAjv({ coerceTypes: true }).compile(connectorRequestSchema
  */
 export function parsePaymentRequest(body: Record<string, unknown>, methodFromPath?: PaymentMethod): PaymentRequest {
   // JSON.parse has already rounded a card or bank number sent as a JSON number: another card's.
-  const unquoted = SENSITIVE_REQUEST_FIELDS.filter((field) => body[field] !== undefined && body[field] !== null && !(body[field] instanceof Secret));
+  const unquoted = [...SENSITIVE_REQUEST_FIELDS.keys()].filter((field) => body[field] !== undefined && body[field] !== null && !(body[field] instanceof Secret));
   if (unquoted.length > 0) {
     throw new InvalidRequest(`Invalid request: ${unquoted.map((field) => `${field} must be a string (a JSON number loses digits)`).join('; ')}`);
   }
@@ -84,17 +90,29 @@ export function parsePaymentRequest(body: Record<string, unknown>, methodFromPat
   const { amount, currency } = checkAmount(method, fields, problems);
   if (problems.length > 0) throw new InvalidRequest(`Invalid request: ${problems.join('; ')}`);
 
+  const sent = sentFields(fields);
   return {
     method,
     transactionId: fields.transaction_id as string,
     tender,
-    card: tender === 'card' ? cardDetails(fields) : undefined,
-    bank: tender === 'ach' ? bankDetails(fields) : undefined,
+    card: tender === 'card' ? cardDetails(fields, sent) : undefined,
+    bank: tender === 'ach' ? bankDetails(fields, sent) : undefined,
     amount,
     currency,
     description,
     parameters: flatParameters(fields.parameters),
+    fields: sent,
   };
+}
+
+/** The flat fields as sent, each sensitive one protected again now that it has been checked. */
+function sentFields(fields: Record<string, unknown>): ReadonlyMap<string, MaybeSecret> {
+  const sent = new Map<string, MaybeSecret>();
+  for (const [field, value] of Object.entries(fields)) {
+    if (typeof value !== 'string') continue;
+    sent.set(field, SENSITIVE_REQUEST_FIELDS.has(field) ? protect(field, value) : value);
+  }
+  return sent;
 }
 
 function chooseTender(fields: Record<string, unknown>, problems: string[]): Tender {
@@ -127,24 +145,24 @@ function checkAmount(
   return { amount, currency };
 }
 
-function cardDetails(fields: Record<string, string | null | undefined | unknown>): CardDetails {
+function cardDetails(fields: Record<string, string | null | undefined | unknown>, sent: ReadonlyMap<string, MaybeSecret>): CardDetails {
   const number = fields.cardnumber as string;
   return {
-    number: secret.cardNumber(number),
+    number: sent.get('cardnumber') as Secret,
     expiryMonth: fields.expiry_month as string,
     expiryYear: fields.expiry_year as string,
-    cvv: typeof fields.cvv === 'string' ? secret.hidden(fields.cvv) : undefined,
+    cvv: sent.get('cvv') as Secret | undefined,
     postalCode: typeof fields.postal_code === 'string' ? fields.postal_code : undefined,
     brand: cardBrand(number),
     last4: lastDigits(number, 4),
   };
 }
 
-function bankDetails(fields: Record<string, string | null | undefined | unknown>): BankDetails {
+function bankDetails(fields: Record<string, string | null | undefined | unknown>, sent: ReadonlyMap<string, MaybeSecret>): BankDetails {
   const account = fields.bankaccountnumber as string;
   return {
-    accountNumber: secret.bankAccount(account),
-    routingNumber: secret.hidden(fields.routingnumber as string),
+    accountNumber: sent.get('bankaccountnumber') as Secret,
+    routingNumber: sent.get('routingnumber') as Secret,
     accountLast: lastDigits(account, bankAccountVisibleDigits(account)),
   };
 }

@@ -3,6 +3,9 @@
  * the contract is uncertain (2- or 4-digit years, null cvv/postal_code, a
  * description that is an object), strict on the formats the gateway depends on.
  * Each `description` is the rule in words: it becomes the error message.
+ * `x-sensitive` marks the fields that carry card or bank data, and how each is masked: the one
+ * declaration the parser, the mapping's values and the scrubbing of gateway answers derive from
+ * (sensitive-fields.ts).
  */
 /** Limits on what a request may carry; each has its own error code (README). */
 export const REQUEST_LIMITS = {
@@ -32,21 +35,21 @@ export const connectorRequestSchema = {
       pattern: '^\\x20*[\\x21-\\x7E][\\x20-\\x7E]*$',
       description: `must be 1 to ${REQUEST_LIMITS.transactionIdChars} printable ASCII characters, not only spaces`,
     },
-    cardnumber: { type: 'string', pattern: '^[0-9]{12,19}$', description: 'must be 12 to 19 digits' },
+    cardnumber: { type: 'string', pattern: '^[0-9]{12,19}$', 'x-sensitive': 'card-number', description: 'must be 12 to 19 digits' },
     expiry_month: {
       type: 'string',
       pattern: '^(0?[1-9]|1[0-2])$',
       description: 'must be a month from 1 to 12, in 1 or 2 digits',
     },
     expiry_year: { type: 'string', pattern: '^([0-9]{2}|[0-9]{4})$', description: 'must be 2 or 4 digits' },
-    cvv: { type: ['string', 'null'], pattern: '^[0-9]{3,4}$', description: 'must be 3 or 4 digits, or null' },
+    cvv: { type: ['string', 'null'], pattern: '^[0-9]{3,4}$', 'x-sensitive': 'hidden', description: 'must be 3 or 4 digits, or null' },
     postal_code: {
       type: ['string', 'null'],
       pattern: '^[A-Za-z0-9][A-Za-z0-9 -]{0,15}$',
       description: 'must be letters and digits (at most 16), or null',
     },
-    bankaccountnumber: { type: 'string', pattern: '^[0-9]{4,17}$', description: 'must be 4 to 17 digits' },
-    routingnumber: { type: 'string', pattern: '^[0-9]{9}$', description: 'must be 9 digits' },
+    bankaccountnumber: { type: 'string', pattern: '^[0-9]{4,17}$', 'x-sensitive': 'bank-account', description: 'must be 4 to 17 digits' },
+    routingnumber: { type: 'string', pattern: '^[0-9]{9}$', 'x-sensitive': 'hidden', description: 'must be 9 digits' },
     amount: {
       type: ['string', 'null'],
       pattern: '^[0-9]{1,7}(\\.[0-9]+)?$',
@@ -82,6 +85,3 @@ export const connectorRequestSchema = {
 } as const;
 
 export type ConnectorRequestField = keyof typeof connectorRequestSchema.properties;
-
-/** The body fields that carry card or bank data: never logged, stored or echoed. */
-export const SENSITIVE_REQUEST_FIELDS = ['cardnumber', 'cvv', 'bankaccountnumber', 'routingnumber'] as const;

@@ -1,6 +1,6 @@
-import { REQUEST_LIMITS, SENSITIVE_REQUEST_FIELDS } from '../contract/request-schema';
+import { REQUEST_LIMITS } from '../contract/request-schema';
+import { protectSensitiveFields } from '../contract/sensitive-fields';
 import { BodyTooComplex, ForbiddenKey, MalformedBody } from '../errors';
-import { secret } from '../redaction/secret';
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
@@ -42,13 +42,4 @@ function checkShape(root: object): void {
     }
   };
   visit(root, 1);
-}
-
-/** From here on, card and bank numbers print as masks wherever they end up. */
-function protectSensitiveFields(body: Record<string, unknown>): Record<string, unknown> {
-  for (const field of SENSITIVE_REQUEST_FIELDS) {
-    const value = body[field];
-    if (typeof value === 'string') body[field] = field === 'cardnumber' ? secret.cardNumber(value) : secret.hidden(value);
-  }
-  return body;
 }

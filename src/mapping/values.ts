@@ -1,4 +1,5 @@
 import type { PaymentRequest } from '../contract/payment-request';
+import { SENSITIVE_REQUEST_FIELDS } from '../contract/sensitive-fields';
 import { Secret, type MaybeSecret } from '../redaction/secret';
 
 /** The Basic auth credentials of the request; the password stays a Secret. */
@@ -14,17 +15,11 @@ export interface Credentials {
 export type RequestValues = ReadonlyMap<string, MaybeSecret>;
 
 export function requestValues(payment: PaymentRequest, credentials: Credentials): RequestValues {
+  // Every field as sent (the sensitive ones already Secrets), then the normalised ones over them.
   const values = new Map<string, MaybeSecret | undefined>([
+    ...payment.fields,
     ['method', payment.method],
     ['tender', payment.tender],
-    ['transaction_id', payment.transactionId],
-    ['cardnumber', payment.card?.number],
-    ['cvv', payment.card?.cvv],
-    ['expiry_month', payment.card?.expiryMonth],
-    ['expiry_year', payment.card?.expiryYear],
-    ['postal_code', payment.card?.postalCode],
-    ['bankaccountnumber', payment.bank?.accountNumber],
-    ['routingnumber', payment.bank?.routingNumber],
     ['amount', payment.amount],
     ['currency_code', payment.currency],
     ['description', payment.description],
@@ -38,5 +33,10 @@ export function requestValues(payment: PaymentRequest, credentials: Credentials)
 
 /** Sources whose values are card, bank or credential data: fields built from them must be declared sensitive. */
 export function isSensitiveSource(source: string): boolean {
-  return ['cardnumber', 'cvv', 'bankaccountnumber', 'routingnumber', 'auth.password'].includes(source) || source.startsWith('env.');
+  return SENSITIVE_REQUEST_FIELDS.has(source) || source === 'auth.password' || source.startsWith('env.');
+}
+
+/** Every secret of a payment: its sensitive fields and the gateway key, masked wherever a gateway's text echoes them. */
+export function secretsOf(values: RequestValues): Secret[] {
+  return [...values.values()].filter((value): value is Secret => value instanceof Secret);
 }

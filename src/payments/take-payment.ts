@@ -14,7 +14,7 @@ import type { GatewayClient } from '../gateway/gateway-client';
 import type { RequestContext } from '../http/request-context';
 import { describeUnexpected, type Logger } from '../logging/logger';
 import type { GatewayConnector } from '../mapping/connectors';
-import { requestValues, type Credentials } from '../mapping/values';
+import { requestValues, secretsOf, type Credentials } from '../mapping/values';
 import { Secret, scrubSecrets } from '../redaction/secret';
 import type { IdempotencyGate } from '../store/idempotency';
 import type { NewClaim, Settlement } from '../store/journal';
@@ -77,7 +77,8 @@ async function chargeOnce(deps: PaymentDependencies, input: PaymentInput, paymen
   let sent = false;
   let gatewayMs: number | null = null;
   try {
-    const request = connector.mapping.buildRequest(requestValues(payment, credentials), payment.method, payment.tender);
+    const values = requestValues(payment, credentials);
+    const request = connector.mapping.buildRequest(values, payment.method, payment.tender);
     const debug = deps.logger.isDebugEnabled();
     // Sensitive fields (the mapping's list) are Secrets here: this line shows their masks.
     if (debug) deps.logger.debug('gateway request', {
@@ -95,7 +96,7 @@ async function chargeOnce(deps: PaymentDependencies, input: PaymentInput, paymen
     });
     // Gateways echo some of what they got (PayConex: card_expiration): every sensitive field
     // sent is masked wherever the answer's text travels on, to the log or to the caller.
-    const secrets = [...secretsOf(payment, credentials), ...request.fields.map(([, value]) => value).filter((value): value is Secret => value instanceof Secret)];
+    const secrets = [...secretsOf(values), ...request.fields.map(([, value]) => value).filter((value): value is Secret => value instanceof Secret)];
     if (debug) {
       deps.logger.debug('gateway answer', {
         request_id: context.requestId,
@@ -179,10 +180,4 @@ function describePayment(context: RequestContext, payment: PaymentRequest): void
   context.last4 = payment.card?.last4 ?? payment.bank?.accountLast;
   context.amount = payment.amount;
   context.currency = payment.currency;
-}
-
-function secretsOf(payment: PaymentRequest, credentials: Credentials): Secret[] {
-  return [payment.card?.number, payment.card?.cvv, payment.bank?.accountNumber, payment.bank?.routingNumber, credentials.password].filter(
-    (value): value is Secret => value !== undefined,
-  );
 }
