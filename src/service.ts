@@ -1,19 +1,11 @@
 import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Express } from 'express';
-import type { AddressInfo } from 'node:net';
 import { loadConfig, type Config } from './config/settings';
-import { createGatewayClient } from './gateway/gateway-client';
 import { createApp } from './http/app';
 import { answerClientErrors } from './http/client-errors';
-import { createMetrics } from './observability/metrics';
-import { createLogger, describeUnexpected, type Logger } from './logging/logger';
-import { compileMappings, connectorCatalog } from './mapping/connectors';
-import { startSandboxGateway, type SandboxGateway } from './sandbox/sandbox-server';
-import { IdempotencyGate } from './store/idempotency';
-import { InstanceKeeper, thisInstance } from './store/instances';
-import { openJournal } from './store/open-journal';
-import { JournalPruner } from './store/pruner';
-import { credentialHashFor } from './security/service-keys';
+import { createLogger, type Logger } from './logging/logger';
+import { composeService, type ServiceParts } from './service-parts';
 
 export interface RunningService {
   /** The Express application (for tests that inspect its routes). */
@@ -33,73 +25,58 @@ export interface StartOptions {
   logger?: Logger;
 }
 
-/** A duplicate waits for the first request's gateway call, plus this, before TRANSACTION_IN_PROGRESS. */
-const WAIT_MARGIN_MS = 5_000;
-/** Duplicates waiting at once (Twilio sends at most 5 retries of one transaction_id). */
-const WAITERS = { perKey: 100, perAccount: 200, inAll: 1000 };
-
 /**
- * Validates the configuration and every mapping file, opens the journal (turning
- * payments left pending by a crashed run into `unknown`), starts the embedded
- * sandbox gateway when GATEWAY_ENV=sandbox needs it, and listens. Any problem
- * throws a StartupError before a port is opened.
+ * Composes the service (service-parts.ts), puts its HTTP entry points in front and listens. Any
+ * problem throws before a port is opened, after whatever had started is torn down again.
  */
 export async function start(options: StartOptions = {}): Promise<RunningService> {
   const config = loadConfig(options.env);
   const logger = options.logger ?? createLogger(config.logLevel);
-  const mappings = compileMappings(config);
-  const credentialHash = credentialHashFor(config);
-  if (config.databaseUrl && !config.credentialHashKey) {
-    logger.warn('CREDENTIAL_HASH_KEY is generated in DATA_DIR: replicas sharing the journal must share it too, or retries reaching another replica are refused; set CREDENTIAL_HASH_KEY');
+  const parts = await composeService(config, logger);
+  const { app, acceptConnection } = createApp({ ...parts, config, logger });
+  let listening: Listening;
+  try {
+    listening = await listen(app, acceptConnection, config, logger);
+  } catch (error) {
+    await parts.teardown();
+    throw error;
   }
+  announce(parts, listening.port);
 
-  const journal = await openJournal(config);
-  const reportJournalError = (error: unknown) => logger.error('journal error', describeUnexpected(error));
-  const metrics = createMetrics();
-  const keeper = new InstanceKeeper(journal, thisInstance(), reportJournalError, (count) => metrics.paymentsOrphaned(count));
-  const orphaned = await keeper.start();
-  if (orphaned > 0) logger.warn('payments left in flight by a stopped instance are now unknown: reconcile them', { count: orphaned });
-  const pruner = new JournalPruner(journal, config.retentionDays, reportJournalError);
-  await pruner.start();
-  const gate = new IdempotencyGate(
-    journal,
-    keeper,
-    {
-      waitLimitMs: config.gatewayTimeoutMs + WAIT_MARGIN_MS,
-      maxWaitersPerKey: WAITERS.perKey,
-      maxWaitersPerAccount: WAITERS.perAccount,
-      maxWaiters: WAITERS.inAll,
-      pollMs: 250,
-    },
-    reportJournalError,
-  );
-
-  const sandbox: SandboxGateway | undefined = mappings.needsEmbeddedSandbox ? await startSandboxGateway() : undefined;
-  const catalog = connectorCatalog(config, mappings, sandbox?.url);
-  const gateway = createGatewayClient({ timeoutMs: config.gatewayTimeoutMs });
-  const { app, acceptConnection } = createApp({
-    catalog,
-    payments: { gateway, gate, instanceId: keeper.me.id, logger },
-    journal,
-    metrics,
-    sandboxUrl: sandbox?.url,
-    credentialHash,
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  let stopping: Promise<void> | undefined;
+  return {
+    app,
+    url: `http://${host}:${listening.port}`,
+    port: listening.port,
     config,
-    logger,
-  });
+    sandboxUrl: parts.sandboxUrl,
+    stop() {
+      stopping ??= (async () => {
+        await listening.close();
+        await parts.teardown();
+        logger.info('stopped');
+      })();
+      return stopping;
+    },
+  };
+}
 
+interface Listening {
+  port: number;
+  /** Stops accepting, and answers what was accepted for up to SHUTDOWN_TIMEOUT_MS. */
+  close(): Promise<void>;
+}
+
+/**
+ * The HTTP server: Twilio sends one small request at once, so a client that trickles it is cut
+ * (slow loris) and a head larger than Twilio's could need is refused.
+ */
+async function listen(app: Express, acceptConnection: (socket: Socket) => void, config: Config, logger: Logger): Promise<Listening> {
   // Once stopping, every answer closes its connection, so that a keep-alive client cannot
   // send another request on it that the shutdown deadline would cut.
   let draining = false;
   const unanswered = new Set<http.ServerResponse>();
-  const serve = (req: http.IncomingMessage, res: http.ServerResponse) => {
-    if (draining) res.setHeader('Connection', 'close');
-    unanswered.add(res);
-    res.once('close', () => unanswered.delete(res));
-    app(req, res);
-  };
-  // Twilio sends one small request at once: a client that trickles it is cut (slow loris), and a
-  // head larger than Twilio's could need is refused.
   const server = http.createServer(
     {
       headersTimeout: config.headersTimeoutMs,
@@ -107,30 +84,39 @@ export async function start(options: StartOptions = {}): Promise<RunningService>
       connectionsCheckingInterval: 1000,
       maxHeaderSize: config.maxHeaderBytes,
     },
-    serve,
+    (req, res) => {
+      if (draining) res.setHeader('Connection', 'close');
+      unanswered.add(res);
+      res.once('close', () => unanswered.delete(res));
+      app(req, res);
+    },
   );
   server.keepAliveTimeout = config.keepAliveTimeoutMs;
   server.on('connection', acceptConnection);
   server.on('clientError', answerClientErrors(logger));
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.port, config.host, resolve);
-    });
-  } catch (error) {
-    gateway.close();
-    await sandbox?.stop();
-    pruner.stop();
-    await keeper.stop();
-    await journal.close();
-    throw error;
-  }
-  const { port } = server.address() as AddressInfo;
-  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, resolve);
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    async close() {
+      draining = true;
+      for (const res of unanswered) if (!res.headersSent) res.setHeader('Connection', 'close');
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const deadline = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
+      await closed;
+      clearTimeout(deadline);
+    },
+  };
+}
 
+/** What an operator reads first: the mode, each connector and where it sends payments, the port. */
+function announce({ config, logger, catalog, journal, sandboxUrl }: ServiceParts, port: number): void {
   if (config.gatewayEnv === 'sandbox') {
     logger.warn('SANDBOX MODE: no real payments. Gateways are simulated; set GATEWAY_ENV=certification or production for real ones', {
-      sandbox_url: sandbox?.url,
+      sandbox_url: sandboxUrl,
     });
   }
   for (const connector of catalog.list()) {
@@ -149,35 +135,4 @@ export async function start(options: StartOptions = {}): Promise<RunningService>
     gateway_timeout_ms: config.gatewayTimeoutMs,
     journal: journal.kind,
   });
-
-  let stopping: Promise<void> | undefined;
-  return {
-    app,
-    url: `http://${host}:${port}`,
-    port,
-    config,
-    sandboxUrl: sandbox?.url,
-    stop() {
-      stopping ??= (async () => {
-        // Stop accepting; answer what was accepted, for as long as a gateway call may take.
-        draining = true;
-        for (const res of unanswered) if (!res.headersSent) res.setHeader('Connection', 'close');
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
-        const deadline = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
-        await closed;
-        clearTimeout(deadline);
-        // Gateway calls whose client went away still run: record their outcome before closing.
-        await gate.drain();
-        gateway.close();
-        await sandbox?.stop();
-        pruner.stop();
-        await keeper.stop().catch(reportJournalError);
-        await journal.close();
-        logger.info('stopped');
-      })();
-      return stopping;
-    },
-  };
 }
-

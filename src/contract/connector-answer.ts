@@ -1,4 +1,5 @@
-import type { BridgeError } from '../errors';
+import { BridgeError, InternalError, PaymentFailure } from '../errors';
+import { describeUnexpected, type Logger } from '../logging/logger';
 import type { PaymentMethod } from './payment-request';
 
 /**
@@ -53,12 +54,45 @@ export function declinedAnswer(
   return wire(200, withParameters({ [idKeyFor(method)]: null, error_code: errorCode, error_message: errorMessage }, parameters));
 }
 
+/** A failure as it is answered and as the request's log line tells it. */
+export interface AnsweredFailure {
+  answer: WireAnswer;
+  failure: BridgeError;
+  /** `error`: a payment failure Twilio hears about (HTTP 200); `rejected`: the request itself was refused. */
+  outcome: 'error' | 'rejected';
+}
+
+export interface FailureContext {
+  /** Which id key the answer carries (charge_id or token_id). */
+  method: PaymentMethod;
+  /** Where an unexpected error (a bug) is logged; never by its message, which may quote input. */
+  logger?: Logger;
+  requestId?: string;
+  /** The gateway may have received the payment: an unexpected error then asks for reconciliation. */
+  gatewayCalled?: boolean;
+}
+
 /**
- * The one place where a failure of the service becomes an answer: the contract's
- * shape, the error's own status and stable code.
+ * The one place where any failure becomes the contract's answer: a BridgeError with its own
+ * status and stable code; anything else is a bug, answered INTERNAL_ERROR and logged here, once,
+ * by its type and stack frames.
  */
-export function failureAnswer(method: PaymentMethod, failure: BridgeError): WireAnswer {
-  return wire(failure.httpStatus, { [idKeyFor(method)]: null, error_code: failure.code, error_message: failure.message });
+export function answerFailure(error: unknown, context: FailureContext): AnsweredFailure {
+  let failure: BridgeError;
+  if (error instanceof BridgeError) failure = error;
+  else {
+    context.logger?.error('unexpected error', { request_id: context.requestId, ...describeUnexpected(error) });
+    failure = new InternalError(
+      context.gatewayCalled
+        ? 'The service failed unexpectedly; reconcile this payment with the gateway'
+        : 'The service failed unexpectedly; the request was not sent to the gateway',
+    );
+  }
+  return {
+    failure,
+    outcome: failure instanceof PaymentFailure ? 'error' : 'rejected',
+    answer: wire(failure.httpStatus, { [idKeyFor(context.method)]: null, error_code: failure.code, error_message: failure.message }),
+  };
 }
 
 function wire(httpStatus: number, answer: ConnectorAnswer): WireAnswer {

@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Request, RequestHandler, Response } from 'express';
-import { failureAnswer } from '../contract/connector-answer';
+import { answerFailure } from '../contract/connector-answer';
 import { HeadersTooLarge, RequestTimeout, TooManyConnections } from '../errors';
 import type { Logger } from '../logging/logger';
 import type { Metrics } from '../observability/metrics';
 import type { AuthThrottle } from './auth-throttle';
-import { answerFailure } from './answer-error';
+import { answerRequestFailure } from './answer-error';
 import { clientAddress } from './client-address';
 import { contextOf } from './request-context';
 
@@ -126,7 +126,7 @@ export class Admission {
       }
       res.setHeader('Connection', 'close');
       res.once('finish', () => req.socket.destroy());
-      answerFailure(res, new RequestTimeout('The request body was not received in time'), this.options.logger);
+      answerRequestFailure(res, new RequestTimeout('The request body was not received in time'), this.options.logger);
     }, this.options.bodyTimeoutMs);
     deadline.unref(); // a stopped service waits for none of these
     const stop = () => clearTimeout(deadline);
@@ -182,7 +182,7 @@ function once(action: () => void): () => void {
 
 /** An answer written straight to a socket that never became a request. */
 function rawAnswer(failure: TooManyConnections): string {
-  const { httpStatus, body } = failureAnswer('charge', failure);
+  const { httpStatus, body } = answerFailure(failure, { method: 'charge' }).answer;
   return [
     `HTTP/1.1 ${httpStatus} ${STATUS_CODES[httpStatus]}`,
     'Content-Type: application/json; charset=utf-8',

@@ -1,39 +1,24 @@
 import type { ErrorRequestHandler, Response } from 'express';
-import { failureAnswer, type WireAnswer } from '../contract/connector-answer';
-import {
-  BridgeError,
-  InternalError,
-  MalformedBody,
-  NotFound,
-  PayloadTooLarge,
-  PaymentFailure,
-  Unauthorized,
-  UnsupportedEncoding,
-} from '../errors';
-import { describeUnexpected, type Logger } from '../logging/logger';
+import { answerFailure, type WireAnswer } from '../contract/connector-answer';
+import { BridgeError, MalformedBody, NotFound, PayloadTooLarge, Unauthorized, UnsupportedEncoding } from '../errors';
+import type { Logger } from '../logging/logger';
 import { contextOf, markAnswered } from './request-context';
 
-/**
- * Errors that reach Express become the connector's answer here, through the one
- * error-to-answer function (failureAnswer). Anything that is not a BridgeError is
- * a bug: answered 500 INTERNAL_ERROR and logged without its message.
- */
+/** Errors that reach Express become the connector's answer here (answerRequestFailure). */
 export function answerErrors(logger: Logger): ErrorRequestHandler {
-  return (error: unknown, _req, res, _next) => answerFailure(res, error, logger);
+  return (error: unknown, _req, res, _next) => answerRequestFailure(res, error, logger);
 }
 
 /**
  * Answers a failure, from the error middleware or from outside the middleware chain (a body
- * deadline). A request already answered keeps its answer and its log line's outcome.
+ * deadline), through the contract's one failure-to-answer function. A request already answered
+ * keeps its answer and its log line's outcome.
  */
-export function answerFailure(res: Response, error: unknown, logger: Logger): void {
-  const failure = asBridgeError(error);
+export function answerRequestFailure(res: Response, error: unknown, logger: Logger): void {
   const context = contextOf(res);
-  if (failure instanceof InternalError) {
-    logger.error('unexpected error', { request_id: context.requestId, ...describeUnexpected(error) });
-  }
+  const { failure, answer, outcome } = answerFailure(fromLibrary(error) ?? error, { method: context.payMethod ?? 'charge', logger, requestId: context.requestId });
   if (res.headersSent) return;
-  context.outcome = failure instanceof PaymentFailure ? 'error' : 'rejected';
+  context.outcome = outcome;
   context.errorCode = failure.code;
   if (failure.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(failure.retryAfterSeconds));
   if (context.bearerRealm) {
@@ -43,7 +28,7 @@ export function answerFailure(res: Response, error: unknown, logger: Logger): vo
     res.status(failure.httpStatus).json({ error_code: failure.code, error_message: failure.message });
     return;
   }
-  sendAnswer(res, failureAnswer(context.payMethod ?? 'charge', failure));
+  sendAnswer(res, answer);
 }
 
 /** Sends an answer exactly as built (or as the journal kept it). */
@@ -54,8 +39,12 @@ export function sendAnswer(res: Response, answer: WireAnswer): void {
   res.status(answer.httpStatus).type('application/json').send(answer.body);
 }
 
-/** Errors from body-parser come with a `type`; everything unknown is internal. */
-function asBridgeError(error: unknown): BridgeError {
+/**
+ * What a library's error means for the request: body-parser's come with a `type`; a path escape
+ * the router cannot decode is a URIError; a corrupt gzip/deflate/br body is an http-error with a
+ * 4xx status. Undefined for anything else (a bug, for answerFailure).
+ */
+function fromLibrary(error: unknown): BridgeError | undefined {
   if (error instanceof BridgeError) return error;
   const type = (error as { type?: unknown } | null)?.type;
   switch (type) {
@@ -69,16 +58,7 @@ function asBridgeError(error: unknown): BridgeError {
     case 'entity.verify.failed':
     case 'stream.encoding.set':
       return new MalformedBody('The body could not be read');
-    default:
-      return fromClientStatus(error) ?? new InternalError('The service failed unexpectedly; the request was not sent to the gateway');
   }
-}
-
-/**
- * The request was at fault but the error has no known `type`: a path escape the router
- * cannot decode, a body whose gzip/deflate/br data is corrupt (http-errors with a 4xx status).
- */
-function fromClientStatus(error: unknown): BridgeError | undefined {
   if (error instanceof URIError) return new NotFound('No such path; POST / or /connectors/{name}');
   const status = (error as { status?: unknown } | null)?.status;
   if (typeof status !== 'number' || status < 400 || status > 499) return undefined;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { failureAnswer } from '../contract/connector-answer';
+import { answerFailure } from '../contract/connector-answer';
 import { HeadersTooLarge, MalformedRequest, RequestTimeout, type BridgeError } from '../errors';
 import type { Logger } from '../logging/logger';
 
@@ -17,7 +17,7 @@ export function answerClientErrors(logger: Logger): (error: NodeJS.ErrnoExceptio
     const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage;
     if (failure && socket.writable && !inFlight?.headersSent) {
       const requestId = String(inFlight?.getHeader('x-request-id') ?? randomUUID());
-      const { httpStatus, body } = failureAnswer('charge', failure);
+      const { httpStatus, body } = answerFailure(failure, { method: 'charge' }).answer;
       socket.end(
         [
           `HTTP/1.1 ${httpStatus} ${STATUS_CODES[httpStatus]}`,

@@ -2,11 +2,11 @@ import { Router, type Request, type RequestHandler, type Response } from 'expres
 import express from 'express';
 import type { PaymentMethod } from '../contract/payment-request';
 import { MethodNotAllowed } from '../errors';
-import { takePayment, type PaymentDependencies } from '../payments/take-payment';
+import { takePayment, type PaymentDependencies, type PaymentOutcome } from '../payments/take-payment';
 import { sendAnswer } from './answer-error';
 import { basicAuthentication, payerOf, type BasicAuthenticationOptions } from './basic-authentication';
 import { parseJsonObject } from './json-body';
-import { contextOf } from './request-context';
+import { contextOf, type RequestContext } from './request-context';
 
 /**
  * POST /, /charge, /tokenize serve the default connector;
@@ -38,8 +38,9 @@ export function connectorRoutes(
       const context = contextOf(res);
       const body = parseJsonObject(req.body);
       req.body = undefined; // the raw text holds clear card data; only the protected object travels on
-      if (typeof body.method === 'string' && (body.method === 'charge' || body.method === 'tokenize')) context.payMethod = body.method;
-      sendAnswer(res, await takePayment(deps, { ...payerOf(res), body, methodFromPath }, context));
+      const outcome = await takePayment(deps, { ...payerOf(res), body, methodFromPath, requestId: context.requestId });
+      describeOutcome(context, outcome);
+      sendAnswer(res, outcome.answer);
     };
 
   const onlyPost: RequestHandler = (_req, res) => {
@@ -57,4 +58,22 @@ export function connectorRoutes(
     }
   }
   return router;
+}
+
+/** The request's log line and metrics tell what the pipeline says became of the payment. */
+function describeOutcome(context: RequestContext, outcome: PaymentOutcome): void {
+  Object.assign(context, {
+    payMethod: outcome.method ?? context.payMethod,
+    tender: outcome.tender,
+    transactionId: outcome.transactionId,
+    cardBrand: outcome.cardBrand,
+    last4: outcome.last4,
+    amount: outcome.amount,
+    currency: outcome.currency,
+    outcome: outcome.outcome,
+    errorCode: outcome.errorCode,
+    arrival: outcome.arrival,
+    journalStatus: outcome.journalStatus,
+    gatewayMs: outcome.gatewayMs,
+  } satisfies Partial<RequestContext>);
 }

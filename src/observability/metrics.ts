@@ -69,9 +69,12 @@ export function createMetrics(): Metrics {
       inFlight.dec();
       if (!context.connector) return;
       const connector = context.connector;
-      requests.inc({ connector, method: context.payMethod ?? 'none', tender: context.tender ?? 'none', outcome: context.outcome ?? (httpStatus < 400 ? 'replayed' : 'error') });
+      // A duplicate is counted as a replay, not as a second approval: the outcome was the first request's.
+      const duplicate = context.arrival === 'joined' || context.arrival === 'replayed';
+      const outcome = duplicate ? 'replayed' : (context.outcome ?? (httpStatus < 400 ? 'replayed' : 'error'));
+      requests.inc({ connector, method: context.payMethod ?? 'none', tender: context.tender ?? 'none', outcome });
       if (context.gatewayMs !== undefined) gatewayLatency.observe({ connector }, context.gatewayMs / 1000);
-      if (context.arrival === 'joined' || context.arrival === 'replayed') replays.inc({ connector });
+      if (duplicate) replays.inc({ connector });
       if (context.journalStatus === 'unknown') unknown.inc({ connector });
     },
   };

@@ -1,23 +1,15 @@
 import { createHash } from 'node:crypto';
-import { approvedAnswer, declinedAnswer, failureAnswer, type WireAnswer } from '../contract/connector-answer';
-import { parsePaymentRequest, type PaymentRequest } from '../contract/payment-request';
-import {
-  BridgeError,
-  GatewayBadResponse,
-  GatewayNoResponse,
-  GatewayRejected,
-  GatewayTimeout,
-  InternalError,
-  UnsupportedPayment,
-} from '../errors';
+import { answerFailure, approvedAnswer, declinedAnswer, type WireAnswer } from '../contract/connector-answer';
+import { parsePaymentRequest, type PaymentMethod, type PaymentRequest, type Tender } from '../contract/payment-request';
+import { connectorRequestSchema } from '../contract/request-schema';
+import { BridgeError, GatewayBadResponse, GatewayNoResponse, GatewayRejected, GatewayTimeout, InternalError, UnsupportedPayment } from '../errors';
 import type { GatewayClient } from '../gateway/gateway-client';
-import type { RequestContext } from '../http/request-context';
-import { describeUnexpected, type Logger } from '../logging/logger';
+import type { Logger } from '../logging/logger';
 import type { GatewayConnector } from '../mapping/connectors';
 import { requestValues, secretsOf, type Credentials } from '../mapping/values';
 import { Secret, scrubSecrets } from '../redaction/secret';
-import type { IdempotencyGate } from '../store/idempotency';
-import type { NewClaim, Settlement } from '../store/journal';
+import type { Arrival, IdempotencyGate } from '../store/idempotency';
+import type { JournalStatus, NewClaim, Settlement } from '../store/journal';
 import type { GatewayAccount } from './gateway-account';
 
 /** How much of a gateway answer a debug line shows. */
@@ -30,49 +22,87 @@ export interface PaymentDependencies {
   logger: Logger;
 }
 
+/** One payment as a channel hands it over: the connector, who pays, and the request's fields. */
 export interface PaymentInput {
   connector: GatewayConnector;
   credentials: Credentials;
   /** The gateway account the credentials name, and their keyed hash. */
   account: GatewayAccount;
+  /** The request, with its card and bank fields already Secrets (contract/sensitive-fields.ts). */
   body: Record<string, unknown>;
-  methodFromPath?: PaymentRequest['method'];
+  /** For the legacy /charge and /tokenize paths, when the body has no method. */
+  methodFromPath?: PaymentMethod;
+  /** Carried into the lines this payment logs, so they join the channel's own. */
+  requestId: string;
+}
+
+/** What may be told of a payment: never a digit beyond the last 4, never a secret. */
+export interface PaymentFacts {
+  method?: PaymentMethod;
+  tender?: Tender;
+  transactionId?: string;
+  cardBrand?: string;
+  /** Last 4 of the card, or last 2-4 of the bank account. */
+  last4?: string;
+  amount?: string;
+  currency?: string;
+}
+
+/** What became of one payment request, whichever way it ended. */
+export interface PaymentOutcome extends PaymentFacts {
+  answer: WireAnswer;
+  /** `rejected`: refused before it could be a payment (credentials of a replay, for one). */
+  outcome: 'approved' | 'declined' | 'error' | 'rejected';
+  errorCode?: string;
+  /** How it met its transaction_id; absent when it never got that far. */
+  arrival?: Arrival;
+  /** How the journal recorded the payment this request made (the first arrival only). */
+  journalStatus?: JournalStatus;
+  /** The gateway call's time, when this request made it. */
+  gatewayMs?: number;
 }
 
 /**
- * One Twilio request, start to end: validate, claim the transaction_id, map, call
- * the gateway, translate, record, answer. A repeated transaction_id gets the first
- * answer and never reaches the gateway. Failures before the claim are thrown and
- * answered by the HTTP layer; after it, every outcome is recorded.
+ * One payment, start to end, for any channel: validate, claim the transaction_id, map, call the
+ * gateway, translate, record, answer. A repeated transaction_id gets the first answer and never
+ * reaches the gateway. Never throws: every failure, before or after the claim, is an outcome with
+ * the contract's answer.
  */
-export async function takePayment(deps: PaymentDependencies, input: PaymentInput, context: RequestContext): Promise<WireAnswer> {
-  const { connector, credentials } = input;
-  const payment = parsePaymentRequest(input.body, input.methodFromPath);
-  describePayment(context, payment);
-
-  if (!connector.mapping.supports(payment.method, payment.tender)) {
-    throw new UnsupportedPayment(`${connector.name} does not support ${payment.method} with ${payment.tender === 'ach' ? 'a bank account' : 'a card'}`);
+export async function takePayment(deps: PaymentDependencies, input: PaymentInput): Promise<PaymentOutcome> {
+  let payment: PaymentRequest | undefined;
+  try {
+    payment = parsePaymentRequest(input.body, input.methodFromPath);
+    const { connector, account } = input;
+    if (!connector.mapping.supports(payment.method, payment.tender)) {
+      throw new UnsupportedPayment(`${connector.name} does not support ${payment.method} with ${payment.tender === 'ach' ? 'a bank account' : 'a card'}`);
+    }
+    const claim = claimFor(connector, account, payment, deps.instanceId);
+    const valid = payment;
+    const result = await deps.gate.once({
+      claim,
+      formerKeys: account.formerIds.map((id) => ({ ...claim, account: id })),
+      sameCredentials: account.madeThis,
+      perform: () => chargeOnce(deps, input, valid),
+    });
+    const first = result.arrival === 'first';
+    return {
+      ...factsOf(payment),
+      answer: result.answer,
+      outcome: result.status === 'approved' || result.status === 'declined' ? result.status : 'error',
+      errorCode: result.errorCode ?? undefined,
+      arrival: result.arrival,
+      journalStatus: first ? result.status : undefined,
+      gatewayMs: first ? (result.gatewayMs ?? undefined) : undefined,
+    };
+  } catch (error) {
+    const method = payment?.method ?? methodOf(input);
+    const failed = answerFailure(error, { method, logger: deps.logger, requestId: input.requestId });
+    return { ...(payment ? factsOf(payment) : factsOfInvalid(input)), answer: failed.answer, outcome: failed.outcome, errorCode: failed.failure.code };
   }
-
-  const { account } = input;
-  const claim = claimFor(connector, account, payment, deps.instanceId);
-  return deps.gate.once({
-    claim,
-    formerKeys: account.formerIds.map((id) => ({ ...claim, account: id })),
-    sameCredentials: account.madeThis,
-    perform: async () => {
-      const settlement = await chargeOnce(deps, input, payment, context);
-      context.journalStatus = settlement.status;
-      return settlement;
-    },
-    arrived: (arrival) => {
-      context.arrival = arrival;
-    },
-  });
 }
 
 /** Runs only for the request that won the claim; always settles, never throws. */
-async function chargeOnce(deps: PaymentDependencies, input: PaymentInput, payment: PaymentRequest, context: RequestContext): Promise<Settlement> {
+async function chargeOnce(deps: PaymentDependencies, input: PaymentInput, payment: PaymentRequest): Promise<Settlement> {
   const { connector, credentials } = input;
   let sent = false;
   let gatewayMs: number | null = null;
@@ -82,7 +112,7 @@ async function chargeOnce(deps: PaymentDependencies, input: PaymentInput, paymen
     const debug = deps.logger.isDebugEnabled();
     // Sensitive fields (the mapping's list) are Secrets here: this line shows their masks.
     if (debug) deps.logger.debug('gateway request', {
-      request_id: context.requestId,
+      request_id: input.requestId,
       connector: connector.name,
       url: connector.endpoint,
       encoding: request.encoding,
@@ -92,21 +122,19 @@ async function chargeOnce(deps: PaymentDependencies, input: PaymentInput, paymen
     sent = true;
     const answer = await deps.gateway.send(connector.endpoint, request).finally(() => {
       gatewayMs = Math.round(performance.now() - started);
-      context.gatewayMs = gatewayMs;
     });
     // Gateways echo some of what they got (PayConex: card_expiration): every sensitive field
     // sent is masked wherever the answer's text travels on, to the log or to the caller.
     const secrets = [...secretsOf(values), ...request.fields.map(([, value]) => value).filter((value): value is Secret => value instanceof Secret)];
     if (debug) {
       deps.logger.debug('gateway answer', {
-        request_id: context.requestId,
+        request_id: input.requestId,
         status: answer.status,
         body: scrubSecrets(answer.body.slice(0, DEBUG_BODY_CHARS), secrets),
       });
     }
     const verdict = connector.mapping.readAnswer(payment.method, answer, secrets);
     if (verdict.approved) {
-      context.outcome = 'approved';
       return {
         status: 'approved',
         gatewayTransactionId: verdict.id,
@@ -116,8 +144,6 @@ async function chargeOnce(deps: PaymentDependencies, input: PaymentInput, paymen
         answer: approvedAnswer(payment.method, verdict.id, verdict.parameters),
       };
     }
-    context.outcome = 'declined';
-    context.errorCode = verdict.errorCode;
     return {
       status: 'declined',
       gatewayTransactionId: null,
@@ -127,11 +153,8 @@ async function chargeOnce(deps: PaymentDependencies, input: PaymentInput, paymen
       answer: declinedAnswer(payment.method, verdict.errorCode, verdict.errorMessage, verdict.parameters),
     };
   } catch (error) {
-    const failure = error instanceof BridgeError ? error : unexpected(deps.logger, error, context);
-    const status = statusOf(failure, sent);
-    context.outcome = status === 'declined' ? 'declined' : 'error';
-    context.errorCode = failure.code;
-    return { status, gatewayTransactionId: null, errorCode: failure.code, errorMessage: failure.message, gatewayMs, answer: failureAnswer(payment.method, failure) };
+    const { failure, answer } = answerFailure(error, { method: payment.method, logger: deps.logger, requestId: input.requestId, gatewayCalled: sent });
+    return { status: statusOf(failure, sent), gatewayTransactionId: null, errorCode: failure.code, errorMessage: failure.message, gatewayMs, answer };
   }
 }
 
@@ -144,11 +167,6 @@ function statusOf(failure: BridgeError, sent: boolean): Settlement['status'] {
   if (failure instanceof GatewayTimeout || failure instanceof GatewayNoResponse || failure instanceof GatewayBadResponse) return 'unknown';
   if (failure instanceof InternalError) return sent ? 'unknown' : 'error';
   return 'error';
-}
-
-function unexpected(logger: Logger, error: unknown, context: RequestContext): InternalError {
-  logger.error('unexpected error', { request_id: context.requestId, ...describeUnexpected(error) });
-  return new InternalError('The service failed unexpectedly; reconcile this payment with the gateway');
 }
 
 function claimFor(connector: GatewayConnector, account: GatewayAccount, payment: PaymentRequest, owner: string): NewClaim {
@@ -172,12 +190,28 @@ function claimFor(connector: GatewayConnector, account: GatewayAccount, payment:
   };
 }
 
-function describePayment(context: RequestContext, payment: PaymentRequest): void {
-  context.payMethod = payment.method;
-  context.tender = payment.tender;
-  context.transactionId = payment.transactionId;
-  context.cardBrand = payment.card?.brand;
-  context.last4 = payment.card?.last4 ?? payment.bank?.accountLast;
-  context.amount = payment.amount;
-  context.currency = payment.currency;
+function factsOf(payment: PaymentRequest): PaymentFacts {
+  return {
+    method: payment.method,
+    tender: payment.tender,
+    transactionId: payment.transactionId,
+    cardBrand: payment.card?.brand,
+    last4: payment.card?.last4 ?? payment.bank?.accountLast,
+    amount: payment.amount,
+    currency: payment.currency,
+  };
+}
+
+const TRANSACTION_ID = new RegExp(connectorRequestSchema.properties.transaction_id.pattern);
+
+/** Of a request that is not a valid payment, what may still be told: its method and a well-formed transaction_id. */
+function factsOfInvalid(input: PaymentInput): PaymentFacts {
+  const id = input.body.transaction_id;
+  const wellFormed = typeof id === 'string' && id.length <= connectorRequestSchema.properties.transaction_id.maxLength && TRANSACTION_ID.test(id);
+  return { method: methodOf(input), transactionId: wellFormed ? id : undefined };
+}
+
+function methodOf(input: PaymentInput): PaymentMethod {
+  const { method } = input.body;
+  return method === 'charge' || method === 'tokenize' ? method : (input.methodFromPath ?? 'charge');
 }

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { failureAnswer, type WireAnswer } from '../contract/connector-answer';
+import { answerFailure, type WireAnswer } from '../contract/connector-answer';
 import { JournalUnavailable, OutcomeUnknown, TransactionIdReused, TransactionInProgress, Unauthorized } from '../errors';
 import type { InstanceKeeper } from './instances';
-import { keyString, type JournalRecord, type NewClaim, type Settlement, type TransactionJournal, type TransactionKey } from './journal';
+import { keyString, type JournalRecord, type JournalStatus, type NewClaim, type Settlement, type TransactionJournal, type TransactionKey } from './journal';
 
 export interface GateOptions {
   /** How long a duplicate waits for the first request's outcome before TRANSACTION_IN_PROGRESS. */
@@ -31,12 +31,22 @@ export interface PaymentAttempt {
   sameCredentials(storedHash: string | null): boolean;
   /** The payment itself: run only by the request that wins the claim. Always settles. */
   perform(): Promise<Settlement>;
-  arrived(how: Arrival): void;
+}
+
+/** What a request got for its key: the first answer, and how that payment ended. */
+export interface GateResult {
+  answer: WireAnswer;
+  arrival: Arrival;
+  /** How the payment ended, as the journal has it or will have it. */
+  status: Exclude<JournalStatus, 'pending'>;
+  errorCode: string | null;
+  /** The gateway call's time, for the request that made it. */
+  gatewayMs: number | null;
 }
 
 /** What this process knows of a key: its payment running here, or the journal's record of it. */
 type KeyState =
-  | { kind: 'running'; first: NewClaim; answer: Promise<WireAnswer>; recorded: Promise<void> }
+  | { kind: 'running'; first: NewClaim; settled: Promise<Settlement>; recorded: Promise<void> }
   | { kind: 'recorded'; record: JournalRecord };
 
 /**
@@ -64,10 +74,10 @@ export class IdempotencyGate {
     private readonly onJournalError: (error: unknown) => void,
   ) {}
 
-  async once(attempt: PaymentAttempt): Promise<WireAnswer> {
+  async once(attempt: PaymentAttempt): Promise<GateResult> {
     const id = keyString(attempt.claim);
-    const known = this.keys.get(id);
-    if (known) return this.follow(await known, attempt);
+    const existing = this.keys.get(id);
+    if (existing) return this.follow(await existing, attempt);
 
     const state = this.claimOrFind(attempt).then((existing): KeyState => (existing ? { kind: 'recorded', record: existing } : this.run(attempt)));
     this.keys.set(id, state);
@@ -80,16 +90,16 @@ export class IdempotencyGate {
       })
       .catch(() => undefined);
 
-    const settled = await state;
-    if (settled.kind === 'running' && settled.first === attempt.claim) return settled.answer;
-    return this.follow(settled, attempt);
+    const known = await state;
+    if (known.kind === 'running' && known.first === attempt.claim) return { ...resultOf(await known.settled), arrival: 'first' };
+    return this.follow(known, attempt);
   }
 
   /** Resolves when every payment running in this process has settled (for a graceful stop). */
   async drain(): Promise<void> {
     this.draining = true;
     const running = await Promise.allSettled([...this.keys.values()]);
-    await Promise.allSettled(running.map((state) => (state.status === 'fulfilled' && state.value.kind === 'running' ? state.value.answer : undefined)));
+    await Promise.allSettled(running.map((state) => (state.status === 'fulfilled' && state.value.kind === 'running' ? state.value.settled : undefined)));
   }
 
   /** Writes the claim; a record that already holds the key (under any former key too) is returned instead. */
@@ -109,7 +119,6 @@ export class IdempotencyGate {
 
   /** The claim is won: the payment runs, and its answer goes out once the outcome is recorded or refused. */
   private run(attempt: PaymentAttempt): KeyState {
-    attempt.arrived('first');
     const done = (async () => {
       const settlement = await attempt.perform();
       let recorded = Promise.resolve();
@@ -119,28 +128,23 @@ export class IdempotencyGate {
         this.onJournalError(error);
         recorded = this.recordLater(attempt.claim, settlement);
       }
-      return { answer: settlement.answer, recorded };
+      return { settlement, recorded };
     })();
-    return { kind: 'running', first: attempt.claim, answer: done.then((outcome) => outcome.answer), recorded: done.then((outcome) => outcome.recorded) };
+    return { kind: 'running', first: attempt.claim, settled: done.then((outcome) => outcome.settlement), recorded: done.then((outcome) => outcome.recorded) };
   }
 
   /** A duplicate: checked against the first request, then given its answer. */
-  private async follow(state: KeyState, attempt: PaymentAttempt): Promise<WireAnswer> {
+  private async follow(state: KeyState, attempt: PaymentAttempt): Promise<GateResult> {
     const first = state.kind === 'running' ? state.first : state.record;
     // The same text as the gateway's own refusal: a wrong secret learns nothing about the payment.
     if (!attempt.sameCredentials(first.credentialHash)) throw new Unauthorized('The gateway refused the credentials');
     if (first.fingerprint !== attempt.claim.fingerprint) throw reused();
     if (state.kind === 'running') {
-      attempt.arrived('joined');
-      return this.waiting(attempt.claim, () => this.within(state.answer));
+      const settlement = await this.waiting(attempt.claim, () => this.within(state.settled));
+      return { ...resultOf(settlement), arrival: 'joined', gatewayMs: null };
     }
-    if (state.record.status !== 'pending') {
-      attempt.arrived('replayed');
-      return answerOf(state.record);
-    }
-    const record = await this.waiting(attempt.claim, () => this.settledRecord(state.record));
-    attempt.arrived('replayed');
-    return answerOf(record);
+    const record = state.record.status !== 'pending' ? state.record : await this.waiting(attempt.claim, () => this.settledRecord(state.record));
+    return { answer: answerOf(record), arrival: 'replayed', status: record.status as GateResult['status'], errorCode: record.errorCode, gatewayMs: null };
   }
 
   /** Another replica's payment: one poll of the journal per key, whoever waits for it. */
@@ -187,13 +191,13 @@ export class IdempotencyGate {
     }
   }
 
-  /** The running payment's answer, or TRANSACTION_IN_PROGRESS once the wait limit has passed. */
-  private async within(answer: Promise<WireAnswer>): Promise<WireAnswer> {
+  /** The running payment's outcome, or TRANSACTION_IN_PROGRESS once the wait limit has passed. */
+  private async within(settled: Promise<Settlement>): Promise<Settlement> {
     const timer = new AbortController();
     const expiry = sleep(this.options.waitLimitMs, undefined, { signal: timer.signal }).then(() => Promise.reject(inProgress()));
     expiry.catch(() => undefined); // aborted once the answer came first
     try {
-      return await Promise.race([answer, expiry]);
+      return await Promise.race([settled, expiry]);
     } finally {
       timer.abort();
     }
@@ -224,6 +228,10 @@ export class IdempotencyGate {
   }
 }
 
+function resultOf(settlement: Settlement): Omit<GateResult, 'arrival'> {
+  return { answer: settlement.answer, status: settlement.status, errorCode: settlement.errorCode, gatewayMs: settlement.gatewayMs };
+}
+
 /** Adds to a counter of a map that holds only counters above zero. */
 function count(counters: Map<string, number>, key: string, change: number): void {
   const value = (counters.get(key) ?? 0) + change;
@@ -233,7 +241,7 @@ function count(counters: Map<string, number>, key: string, change: number): void
 
 /** The first answer; for a payment whose process died mid-call there was none, so OUTCOME_UNKNOWN. */
 export function answerOf(record: JournalRecord): WireAnswer {
-  return record.answer ?? failureAnswer(record.method, new OutcomeUnknown(record.errorMessage ?? 'The outcome of the first attempt is unknown'));
+  return record.answer ?? answerFailure(new OutcomeUnknown(record.errorMessage ?? 'The outcome of the first attempt is unknown'), { method: record.method }).answer;
 }
 
 const reused = () => new TransactionIdReused('This transaction_id was already used for a different payment; the gateway was not called');

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import type { InstanceRecord, TransactionJournal } from './journal';
+import type { InstanceRecord, OrphanedClaim, TransactionJournal } from './journal';
 
 /** How often a running instance says it is alive. */
 export const HEARTBEAT_MS = 5_000;
@@ -58,11 +58,12 @@ export class InstanceKeeper {
     private readonly journal: TransactionJournal,
     readonly me: Me,
     private readonly onError: (error: unknown) => void,
-    /** Told how many pending payments each sweep turned into `unknown`. */
-    private readonly onOrphaned: (count: number) => void = () => undefined,
+    /** Told which pending payments each sweep turned into `unknown`. */
+    private readonly onOrphaned: (claims: OrphanedClaim[]) => void = () => undefined,
   ) {}
 
-  async start(): Promise<number> {
+  /** Registers this instance and sweeps once; resolves with the payments that sweep found orphaned. */
+  async start(): Promise<OrphanedClaim[]> {
     const now = Date.now();
     await this.journal.registerInstance({ ...this.me, startedAt: now, heartbeatAt: now });
     const orphaned = await this.sweep();
@@ -80,14 +81,14 @@ export class InstanceKeeper {
    * Marks `unknown` every pending payment whose owner is not a live instance (dead,
    * or already gone after a stop that could not settle it), and forgets dead instances.
    */
-  async sweep(): Promise<number> {
+  async sweep(): Promise<OrphanedClaim[]> {
     const readAt = Date.now();
     const instances = await this.journal.instances();
     const now = Date.now();
     const dead = new Set(deadInstances(instances, this.me, readAt));
     const live = [this.me.id, ...instances.map((other) => other.id).filter((id) => id !== this.me.id && !dead.has(id))];
     const orphaned = await this.journal.orphanPending(live, readAt - CLOCK_SKEW_MS, now);
-    if (orphaned > 0) this.onOrphaned(orphaned);
+    if (orphaned.length > 0) this.onOrphaned(orphaned);
     if (dead.size > 0) await this.journal.removeInstances([...dead]);
     return orphaned;
   }

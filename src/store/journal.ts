@@ -75,6 +75,15 @@ export interface JournalQuery {
   limit?: number;
 }
 
+/** A payment a stopped instance left in flight, now `unknown`: what an operator needs to reconcile it. */
+export interface OrphanedClaim {
+  connector: string;
+  account: string;
+  transactionId: string;
+  /** The instance that claimed it. */
+  owner: string;
+}
+
 export interface InstanceRecord {
   id: string;
   host: string;
@@ -97,9 +106,9 @@ export interface TransactionJournal {
   find(query: JournalQuery): Promise<JournalRecord[]>;
   /**
    * Pending records created before `createdBefore` whose owner is not among the
-   * live instances become `unknown`; returns how many.
+   * live instances become `unknown`; returns which.
    */
-  orphanPending(liveOwners: string[], createdBefore: number, now: number): Promise<number>;
+  orphanPending(liveOwners: string[], createdBefore: number, now: number): Promise<OrphanedClaim[]>;
   /** Deletes settled records created before `before`; returns how many. */
   prune(before: number): Promise<number>;
 

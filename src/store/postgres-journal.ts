@@ -1,6 +1,6 @@
 import { Pool, type PoolClient } from 'pg';
 import { MIGRATIONS } from './migrations';
-import { instanceFromRow, recordFromRow, whereClause, type InstanceRow, type TransactionRow } from './rows';
+import { instanceFromRow, orphanFromRow, recordFromRow, whereClause, type InstanceRow, type OrphanRow, type TransactionRow } from './rows';
 import { ORPHAN_ERROR, type TransactionJournal, type TransactionKey } from './journal';
 
 /** Any constant: serialises migrations of replicas that start at the same moment. */
@@ -60,12 +60,13 @@ export async function openPostgresJournal(connectionString: string): Promise<Tra
       return result.rows.map(recordFromRow);
     },
     async orphanPending(liveOwners, createdBefore, now) {
-      const result = await pool.query(
+      const result = await pool.query<OrphanRow>(
         `UPDATE transactions SET status = 'unknown', error_code = $1, error_message = $2, updated_at = $3
-          WHERE status = 'pending' AND created_at < $4 AND NOT (owner = ANY($5::text[]))`,
+          WHERE status = 'pending' AND created_at < $4 AND NOT (owner = ANY($5::text[]))
+          RETURNING connector, account, transaction_id, owner`,
         [ORPHAN_ERROR.code, ORPHAN_ERROR.message, now, createdBefore, liveOwners],
       );
-      return result.rowCount ?? 0;
+      return result.rows.map(orphanFromRow);
     },
     async prune(before) {
       const result = await pool.query(`DELETE FROM transactions WHERE created_at < $1 AND status <> 'pending'`, [before]);

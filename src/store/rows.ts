@@ -1,5 +1,5 @@
 import type { PaymentMethod, Tender } from '../contract/payment-request';
-import type { InstanceRecord, JournalRecord, JournalStatus } from './journal';
+import type { InstanceRecord, JournalRecord, JournalStatus, OrphanedClaim } from './journal';
 
 /** A transactions row as both databases return it (PostgreSQL gives BIGINT as text). */
 export interface TransactionRow {
@@ -25,6 +25,8 @@ export interface TransactionRow {
   created_at: number | string;
   updated_at: number | string;
 }
+
+export type OrphanRow = Pick<TransactionRow, 'connector' | 'account' | 'transaction_id' | 'owner'>;
 
 export interface InstanceRow {
   id: string;
@@ -59,6 +61,10 @@ export function recordFromRow(row: TransactionRow): JournalRecord {
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };
+}
+
+export function orphanFromRow(row: OrphanRow): OrphanedClaim {
+  return { connector: row.connector, account: row.account, transactionId: row.transaction_id, owner: row.owner };
 }
 
 export function instanceFromRow(row: InstanceRow): InstanceRecord {

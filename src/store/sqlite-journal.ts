@@ -3,7 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { GroupCommit } from './group-commit';
 import { MIGRATIONS } from './migrations';
-import { instanceFromRow, recordFromRow, whereClause, type InstanceRow, type TransactionRow } from './rows';
+import { instanceFromRow, orphanFromRow, recordFromRow, whereClause, type InstanceRow, type OrphanRow, type TransactionRow } from './rows';
 import { ORPHAN_ERROR, type JournalQuery, type TransactionJournal } from './journal';
 
 export const SQLITE_FILE = 'journal.sqlite';
@@ -76,11 +76,13 @@ export function openSqliteJournal(dataDir: string): TransactionJournal {
     async orphanPending(liveOwners, createdBefore, now) {
       const marks = liveOwners.map(() => '?').join(', ');
       return db
-        .prepare(
+        .prepare<Array<string | number>, OrphanRow>(
           `UPDATE transactions SET status = 'unknown', error_code = ?, error_message = ?, updated_at = ?
-            WHERE status = 'pending' AND created_at < ? AND owner NOT IN (${marks})`,
+            WHERE status = 'pending' AND created_at < ? AND owner NOT IN (${marks})
+            RETURNING connector, account, transaction_id, owner`,
         )
-        .run(ORPHAN_ERROR.code, ORPHAN_ERROR.message, now, createdBefore, ...liveOwners).changes;
+        .all(ORPHAN_ERROR.code, ORPHAN_ERROR.message, now, createdBefore, ...liveOwners)
+        .map(orphanFromRow);
     },
     async prune(before) {
       return db.prepare(`DELETE FROM transactions WHERE created_at < ? AND status <> 'pending'`).run(before).changes;

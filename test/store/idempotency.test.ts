@@ -1,4 +1,4 @@
-import { approvedAnswer } from '../../src/contract/connector-answer';
+import { approvedAnswer, type WireAnswer } from '../../src/contract/connector-answer';
 import { TransactionIdReused, TransactionInProgress, Unauthorized } from '../../src/errors';
 import { IdempotencyGate, type Arrival, type GateOptions, type PaymentAttempt } from '../../src/store/idempotency';
 import { InstanceKeeper, thisInstance } from '../../src/store/instances';
@@ -33,14 +33,21 @@ function makeGate(options: Partial<GateOptions> = {}, over: TransactionJournal =
   );
 }
 
-/** A request's payment as the gate sees it, with the credentials of the claim. */
+/** A request's payment as the gate sees it, with the credentials of the claim, and who wants to know how it arrived. */
 function attempt(
   claimed: NewClaim,
   perform: () => Promise<Settlement>,
   arrived: (how: Arrival) => void,
   sameCredentials = (storedHash: string | null) => storedHash === claimed.credentialHash,
-): PaymentAttempt {
+): PaymentAttempt & { arrived: (how: Arrival) => void } {
   return { claim: claimed, perform, arrived, sameCredentials };
+}
+
+/** The gate's answer to one request, telling its `arrived` how it met its key. */
+async function payOnce(through: IdempotencyGate, request: ReturnType<typeof attempt>): Promise<WireAnswer> {
+  const result = await through.once(request);
+  request.arrived(result.arrival);
+  return result.answer;
 }
 
 beforeEach(() => {
@@ -54,7 +61,7 @@ afterEach(async () => {
 test('when duplicates arrive while the first payment runs, then they join it and the payment runs once', async () => {
   const payment = controllablePayment();
   const arrivals: string[] = [];
-  const answers = [1, 2, 3].map(() => gate.once(attempt(claim('tx-join'), payment.run, (how) => arrivals.push(how))));
+  const answers = [1, 2, 3].map(() => payOnce(gate, attempt(claim('tx-join'), payment.run, (how) => arrivals.push(how))));
   await new Promise((resolve) => setTimeout(resolve, 50));
   payment.finish(settlement('id-1'));
   const bodies = (await Promise.all(answers)).map((answer) => answer.body);
@@ -66,9 +73,9 @@ test('when duplicates arrive while the first payment runs, then they join it and
 test('when more requests wait than allowed, then the extra ones get TRANSACTION_IN_PROGRESS at once', async () => {
   gate = makeGate({ maxWaitersPerKey: 2 });
   const payment = controllablePayment();
-  const first = gate.once(attempt(claim('tx-bounded'), payment.run, () => undefined));
-  const waiting = [gate.once(attempt(claim('tx-bounded'), payment.run, () => undefined)), gate.once(attempt(claim('tx-bounded'), payment.run, () => undefined))];
-  await expect(gate.once(attempt(claim('tx-bounded'), payment.run, () => undefined))).rejects.toThrow(TransactionInProgress);
+  const first = payOnce(gate, attempt(claim('tx-bounded'), payment.run, () => undefined));
+  const waiting = [payOnce(gate, attempt(claim('tx-bounded'), payment.run, () => undefined)), payOnce(gate, attempt(claim('tx-bounded'), payment.run, () => undefined))];
+  await expect(payOnce(gate, attempt(claim('tx-bounded'), payment.run, () => undefined))).rejects.toThrow(TransactionInProgress);
   payment.finish(settlement('id-2'));
   await Promise.all([first, ...waiting]);
   expect(payment.calls).toBe(1);
@@ -77,8 +84,8 @@ test('when more requests wait than allowed, then the extra ones get TRANSACTION_
 test('when the first payment outlasts the wait limit, then a duplicate gets TRANSACTION_IN_PROGRESS and the payment still settles', async () => {
   gate = makeGate({ waitLimitMs: 100 });
   const payment = controllablePayment();
-  const first = gate.once(attempt(claim('tx-slow'), payment.run, () => undefined));
-  await expect(gate.once(attempt(claim('tx-slow'), payment.run, () => undefined))).rejects.toThrow(
+  const first = payOnce(gate, attempt(claim('tx-slow'), payment.run, () => undefined));
+  await expect(payOnce(gate, attempt(claim('tx-slow'), payment.run, () => undefined))).rejects.toThrow(
     'A payment with this transaction_id is still in progress; retry with the same transaction_id',
   );
   payment.finish(settlement('id-3'));
@@ -90,7 +97,7 @@ test('when another instance holds the claim, then the duplicate polls the journa
   await journal.registerInstance({ id: 'other', host: 'elsewhere', pid: 1, startedAt: Date.now(), heartbeatAt: Date.now() });
   await journal.claim({ ...claim('tx-other'), owner: 'other' }, Date.now());
   const payment = controllablePayment();
-  const waiting = gate.once(attempt(claim('tx-other'), payment.run, () => undefined));
+  const waiting = payOnce(gate, attempt(claim('tx-other'), payment.run, () => undefined));
   setTimeout(() => void journal.settle(claim('tx-other'), settlement('id-4'), Date.now()), 100);
   expect((await waiting).body).toBe(approvedAnswer('charge', 'id-4').body);
   expect(payment.calls).toBe(0);
@@ -100,7 +107,7 @@ test('when the journal cannot take the claim, then JOURNAL_UNAVAILABLE and the p
   const broken = openSqliteJournal(temporaryDataDir());
   await broken.close();
   const payment = controllablePayment();
-  await expect(makeGate({}, broken).once(attempt(claim('tx-broken'), payment.run, () => undefined))).rejects.toThrow(
+  await expect(payOnce(makeGate({}, broken), attempt(claim('tx-broken'), payment.run, () => undefined))).rejects.toThrow(
     'The transaction journal is unavailable; the payment was not sent to the gateway',
   );
   expect(payment.calls).toBe(0);
@@ -109,7 +116,7 @@ test('when the journal cannot take the claim, then JOURNAL_UNAVAILABLE and the p
 test('when a record was orphaned by a crash, then its replay is OUTCOME_UNKNOWN for the method of the first request', async () => {
   await journal.claim({ ...claim('tx-orphan'), owner: 'ghost' }, 1);
   await journal.orphanPending(['me'], 2, 3);
-  const answer = await gate.once(attempt(claim('tx-orphan'), controllablePayment().run, () => undefined));
+  const answer = await payOnce(gate, attempt(claim('tx-orphan'), controllablePayment().run, () => undefined));
   const record = await journal.get(claim('tx-orphan'));
   expect(answer.httpStatus).toBe(200);
   expect(JSON.parse(answer.body)).toEqual({ charge_id: null, error_code: 'OUTCOME_UNKNOWN', error_message: record!.errorMessage });
@@ -126,11 +133,11 @@ test('when the journal refuses the outcome for a while, then duplicates get the 
   gate = makeGate({}, flaky);
   const payment = controllablePayment();
   payment.finish(settlement('id-late'));
-  const first = await gate.once(attempt(claim('tx-flaky'), payment.run, () => undefined));
+  const first = await payOnce(gate, attempt(claim('tx-flaky'), payment.run, () => undefined));
   expect(await journal.get(claim('tx-flaky'))).toMatchObject({ status: 'pending' });
 
   const arrivals: string[] = [];
-  const duplicate = await gate.once(attempt(claim('tx-flaky'), payment.run, (how) => arrivals.push(how)));
+  const duplicate = await payOnce(gate, attempt(claim('tx-flaky'), payment.run, (how) => arrivals.push(how)));
   expect(duplicate.body).toBe(first.body);
   expect(arrivals).toEqual(['joined']);
   expect(payment.calls).toBe(1);
@@ -150,11 +157,11 @@ describe('adversarial review (SECURITY.md)', () => {
   test('finding 4: when a mismatched request is claiming while a genuine retry arrives, then the retry is compared with the first request and gets its answer', async () => {
     const payment = controllablePayment();
     payment.finish(settlement('id-genuine'));
-    await gate.once(attempt(claim('tx-spoiled'), payment.run, () => undefined));
+    await payOnce(gate, attempt(claim('tx-spoiled'), payment.run, () => undefined));
 
     gate = makeGate({}, slowClaims(50));
-    const mismatched = gate.once(attempt(claim('tx-spoiled', { fingerprint: 'e'.repeat(64) }), payment.run, () => undefined));
-    const retry = gate.once(attempt(claim('tx-spoiled'), payment.run, () => undefined));
+    const mismatched = payOnce(gate, attempt(claim('tx-spoiled', { fingerprint: 'e'.repeat(64) }), payment.run, () => undefined));
+    const retry = payOnce(gate, attempt(claim('tx-spoiled'), payment.run, () => undefined));
     await expect(mismatched).rejects.toThrow(TransactionIdReused);
     expect((await retry).body).toBe(approvedAnswer('charge', 'id-genuine').body);
     expect(payment.calls).toBe(1);
@@ -162,35 +169,35 @@ describe('adversarial review (SECURITY.md)', () => {
 
   test('finding 4: when a mismatched request arrives first while the genuine payment runs, then only it is refused and the genuine duplicates join', async () => {
     const payment = controllablePayment();
-    const first = gate.once(attempt(claim('tx-running'), payment.run, () => undefined));
+    const first = payOnce(gate, attempt(claim('tx-running'), payment.run, () => undefined));
     await new Promise((resolve) => setTimeout(resolve, 20));
-    await expect(gate.once(attempt(claim('tx-running', { fingerprint: 'e'.repeat(64) }), payment.run, () => undefined))).rejects.toThrow(TransactionIdReused);
-    const duplicate = gate.once(attempt(claim('tx-running'), payment.run, () => undefined));
+    await expect(payOnce(gate, attempt(claim('tx-running', { fingerprint: 'e'.repeat(64) }), payment.run, () => undefined))).rejects.toThrow(TransactionIdReused);
+    const duplicate = payOnce(gate, attempt(claim('tx-running'), payment.run, () => undefined));
     payment.finish(settlement('id-running'));
     expect((await duplicate).body).toBe((await first).body);
   });
 
   test('finding 3: when a duplicate brings other credentials, then 401 before any comparison of the payment, running or recorded', async () => {
     const payment = controllablePayment();
-    const first = gate.once(attempt(claim('tx-creds'), payment.run, () => undefined));
+    const first = payOnce(gate, attempt(claim('tx-creds'), payment.run, () => undefined));
     await new Promise((resolve) => setTimeout(resolve, 20));
     const stranger = claim('tx-creds', { credentialHash: 'd'.repeat(32), fingerprint: 'e'.repeat(64) });
-    await expect(gate.once(attempt(stranger, payment.run, () => undefined))).rejects.toThrow(Unauthorized);
+    await expect(payOnce(gate, attempt(stranger, payment.run, () => undefined))).rejects.toThrow(Unauthorized);
     payment.finish(settlement('id-creds'));
     await first;
-    await expect(gate.once(attempt(stranger, payment.run, () => undefined))).rejects.toThrow('The gateway refused the credentials');
+    await expect(payOnce(gate, attempt(stranger, payment.run, () => undefined))).rejects.toThrow('The gateway refused the credentials');
   });
 
   test('finding 6: when one account fills its waiting room, then another account still joins its own payment', async () => {
     gate = makeGate({ maxWaitersPerKey: 10, maxWaitersPerAccount: 2, maxWaiters: 10 });
     const crowded = controllablePayment();
     const other = controllablePayment();
-    const firstOfA = gate.once(attempt(claim('tx-a', { account: 'A' }), crowded.run, () => undefined));
-    const firstOfB = gate.once(attempt(claim('tx-b', { account: 'B' }), other.run, () => undefined));
+    const firstOfA = payOnce(gate, attempt(claim('tx-a', { account: 'A' }), crowded.run, () => undefined));
+    const firstOfB = payOnce(gate, attempt(claim('tx-b', { account: 'B' }), other.run, () => undefined));
     await new Promise((resolve) => setTimeout(resolve, 20));
-    const waitingOfA = [1, 2].map(() => gate.once(attempt(claim('tx-a', { account: 'A' }), crowded.run, () => undefined)));
-    await expect(gate.once(attempt(claim('tx-a', { account: 'A' }), crowded.run, () => undefined))).rejects.toThrow(TransactionInProgress);
-    const retryOfB = gate.once(attempt(claim('tx-b', { account: 'B' }), other.run, () => undefined));
+    const waitingOfA = [1, 2].map(() => payOnce(gate, attempt(claim('tx-a', { account: 'A' }), crowded.run, () => undefined)));
+    await expect(payOnce(gate, attempt(claim('tx-a', { account: 'A' }), crowded.run, () => undefined))).rejects.toThrow(TransactionInProgress);
+    const retryOfB = payOnce(gate, attempt(claim('tx-b', { account: 'B' }), other.run, () => undefined));
     other.finish(settlement('id-b'));
     crowded.finish(settlement('id-a'));
     expect((await retryOfB).body).toBe((await firstOfB).body);
@@ -202,7 +209,7 @@ describe('adversarial review (SECURITY.md)', () => {
     await journal.claim({ ...claim('tx-shared'), owner: 'other' }, Date.now());
     let reads = 0;
     gate = makeGate({ maxWaitersPerKey: 50, maxWaitersPerAccount: 50, maxWaiters: 50 }, { ...journal, get: (...args) => ((reads += 1), journal.get(...args)) });
-    const waiting = Array.from({ length: 30 }, () => gate.once(attempt(claim('tx-shared'), controllablePayment().run, () => undefined)));
+    const waiting = Array.from({ length: 30 }, () => payOnce(gate, attempt(claim('tx-shared'), controllablePayment().run, () => undefined)));
     await new Promise((resolve) => setTimeout(resolve, 200)); // about 10 rounds of 20 ms
     await journal.settle(claim('tx-shared'), settlement('id-shared'), Date.now());
     const bodies = new Set((await Promise.all(waiting)).map((answer) => answer.body));

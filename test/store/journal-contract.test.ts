@@ -107,7 +107,7 @@ function journalContract(open: () => Promise<{ journal: TransactionJournal; seco
     await journal.claim(claimFor('dead-young', { owner: 'dead' }), 5000);
     await journal.claim(claimFor('dead-settled', { owner: 'dead' }), 1000);
     await journal.settle(claimFor('dead-settled', { owner: 'dead' }), approved, 1100);
-    expect(await journal.orphanPending(['live'], 4000, 6000)).toBe(1);
+    expect(await journal.orphanPending(['live'], 4000, 6000)).toEqual([{ connector: 'payconex', account: '123456789012', transactionId: 'dead-old', owner: 'dead' }]);
     const statuses = Object.fromEntries((await journal.find({})).map((r) => [r.transactionId, r.status]));
     expect(statuses).toEqual({ mine: 'pending', 'dead-old': 'unknown', 'dead-young': 'pending', 'dead-settled': 'approved' });
     expect(await journal.get(claimFor('dead-old'))).toMatchObject({ errorCode: 'OUTCOME_UNKNOWN', answer: null, updatedAt: 6000 });

@@ -1,0 +1,115 @@
+import type { Config } from './config/settings';
+import { createGatewayClient } from './gateway/gateway-client';
+import { describeUnexpected, type Logger } from './logging/logger';
+import { compileMappings, connectorCatalog, type ConnectorCatalog } from './mapping/connectors';
+import { createMetrics, type Metrics } from './observability/metrics';
+import type { PaymentDependencies } from './payments/take-payment';
+import { startSandboxGateway } from './sandbox/sandbox-server';
+import { credentialHashFor } from './security/service-keys';
+import type { KeyedHash } from './security/keyed-hash';
+import { IdempotencyGate } from './store/idempotency';
+import { InstanceKeeper, thisInstance } from './store/instances';
+import type { OrphanedClaim, TransactionJournal } from './store/journal';
+import { openJournal } from './store/open-journal';
+import { JournalPruner } from './store/pruner';
+
+/** A duplicate waits for the first request's gateway call, plus this, before TRANSACTION_IN_PROGRESS. */
+const WAIT_MARGIN_MS = 5_000;
+/** Duplicates waiting at once (Twilio sends at most 5 retries of one transaction_id). */
+const WAITERS = { perKey: 100, perAccount: 200, inAll: 1000 };
+
+/** Everything the service is made of, but its HTTP entry points: what any channel pays through. */
+export interface ServiceParts {
+  config: Config;
+  logger: Logger;
+  journal: TransactionJournal;
+  metrics: Metrics;
+  catalog: ConnectorCatalog;
+  payments: PaymentDependencies;
+  credentialHash: KeyedHash;
+  /** The embedded sandbox gateway, when GATEWAY_ENV=sandbox needs it. */
+  sandboxUrl?: string;
+  /** Stops and closes every part, in the reverse order of their start; payments in flight settle first. */
+  teardown(): Promise<void>;
+}
+
+/**
+ * Validates every mapping file, opens the journal (turning payments left pending by a crashed run
+ * into `unknown`), and starts the embedded sandbox gateway when GATEWAY_ENV=sandbox needs it. If a
+ * part fails to start, the ones already started are torn down before the error is thrown.
+ */
+export async function composeService(config: Config, logger: Logger): Promise<ServiceParts> {
+  const mappings = compileMappings(config);
+  const credentialHash = credentialHashFor(config);
+  if (config.databaseUrl && !config.credentialHashKey) {
+    logger.warn('CREDENTIAL_HASH_KEY is generated in DATA_DIR: replicas sharing the journal must share it too, or retries reaching another replica are refused; set CREDENTIAL_HASH_KEY');
+  }
+
+  const closers: Array<() => Promise<void> | void> = [];
+  let tearingDown: Promise<void> | undefined;
+  const teardown = () =>
+    (tearingDown ??= (async () => {
+      for (const close of [...closers].reverse()) await close();
+    })());
+  try {
+    const journal = await openJournal(config);
+    closers.push(() => journal.close());
+    const reportJournalError = (error: unknown) => {
+      logger.error('journal error', describeUnexpected(error));
+    };
+    const metrics = createMetrics();
+    const keeper = new InstanceKeeper(journal, thisInstance(), reportJournalError, (claims) => reportOrphaned(logger, metrics, claims));
+    await keeper.start();
+    closers.push(() => keeper.stop().catch(reportJournalError));
+    const pruner = new JournalPruner(journal, config.retentionDays, reportJournalError);
+    await pruner.start();
+    closers.push(() => pruner.stop());
+
+    const sandbox = mappings.needsEmbeddedSandbox ? await startSandboxGateway() : undefined;
+    if (sandbox) closers.push(() => sandbox.stop());
+    const catalog = connectorCatalog(config, mappings, sandbox?.url);
+    const gateway = createGatewayClient({ timeoutMs: config.gatewayTimeoutMs });
+    closers.push(() => gateway.close());
+    const gate = new IdempotencyGate(
+      journal,
+      keeper,
+      {
+        waitLimitMs: config.gatewayTimeoutMs + WAIT_MARGIN_MS,
+        maxWaitersPerKey: WAITERS.perKey,
+        maxWaitersPerAccount: WAITERS.perAccount,
+        maxWaiters: WAITERS.inAll,
+        pollMs: 250,
+      },
+      reportJournalError,
+    );
+    // Gateway calls whose client went away still run: their outcome is recorded before anything closes.
+    closers.push(() => gate.drain());
+
+    return {
+      config,
+      logger,
+      journal,
+      metrics,
+      catalog,
+      payments: { gateway, gate, instanceId: keeper.me.id, logger },
+      credentialHash,
+      sandboxUrl: sandbox?.url,
+      teardown,
+    };
+  } catch (error) {
+    await teardown();
+    throw error;
+  }
+}
+
+/** Each payment a stopped instance left in flight gets its own line: an operator reconciles them one by one. */
+function reportOrphaned(logger: Logger, metrics: Metrics, claims: OrphanedClaim[]): void {
+  metrics.paymentsOrphaned(claims.length);
+  for (const claim of claims) {
+    logger.warn('payment left in flight by a stopped instance is now unknown: reconcile it', {
+      connector: claim.connector,
+      transaction_id: claim.transactionId,
+      owner: claim.owner,
+    });
+  }
+}
