@@ -67,3 +67,19 @@ export function loadBenchSettings(env: Env = processEnvironment()) {
     path: settings.PATH,
   };
 }
+
+export const simulatorSettingsSchema = {
+  type: 'object',
+  properties: {
+    SIMULATOR_HOST: { type: 'string', minLength: 1, default: '127.0.0.1', description: 'Address the pay-session simulator listens on.' },
+    SIMULATOR_PORT: port(8090, 'Port of the pay-session simulator.'),
+    SIMULATOR_AUTH_TOKEN: { type: 'string', minLength: 1, default: 'simulator-auth-token', description: 'The auth token of every simulated account.' },
+    SIMULATOR_CONNECTORS: { type: 'string', minLength: 1, description: 'A JSON file of the payment connectors, as in Twilio\'s console.' },
+  },
+  required: ['SIMULATOR_HOST', 'SIMULATOR_PORT', 'SIMULATOR_AUTH_TOKEN'],
+} as const;
+
+/** `npm run simulator`. */
+export function loadSimulatorSettings(env: Env = processEnvironment()) {
+  return loadSettings<FromSchema<typeof simulatorSettingsSchema>>(simulatorSettingsSchema, env);
+}

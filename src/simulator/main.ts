@@ -1,24 +1,26 @@
 import fs from 'node:fs';
+import { loadSimulatorSettings } from '../config/tool-settings';
 import { startSimulator } from './simulator-server';
 import type { ConnectorConfig } from './connector-call';
 
 /**
- * `npm run simulator`: Twilio's side of a phone payment on SIMULATOR_PORT (8090).
+ * `npm run simulator`: Twilio's side of a phone payment on SIMULATOR_PORT (8090), every account's
+ * auth token SIMULATOR_AUTH_TOKEN (src/config/tool-settings.ts).
  * Connectors come from the JSON file SIMULATOR_CONNECTORS; by default `Default` is
  * the bridge on http://127.0.0.1:8080/ with the sandbox's test credentials.
  */
-export const DEFAULT_AUTH_TOKEN = 'simulator-auth-token';
 export const DEFAULT_CONNECTORS: Record<string, ConnectorConfig> = {
   Default: { url: 'http://127.0.0.1:8080/', username: '123456789012', password: '0123456789abcdefABCDEF9876543210' },
 };
 
 async function main(): Promise<void> {
-  const file = process.env.SIMULATOR_CONNECTORS;
+  const settings = loadSimulatorSettings();
+  const file = settings.SIMULATOR_CONNECTORS;
   const connectors = file ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, ConnectorConfig>) : DEFAULT_CONNECTORS;
   const simulator = await startSimulator({
-    host: process.env.SIMULATOR_HOST ?? '127.0.0.1',
-    port: Number(process.env.SIMULATOR_PORT ?? 8090),
-    authToken: process.env.SIMULATOR_AUTH_TOKEN ?? DEFAULT_AUTH_TOKEN,
+    host: settings.SIMULATOR_HOST,
+    port: settings.SIMULATOR_PORT,
+    authToken: settings.SIMULATOR_AUTH_TOKEN,
     connectors,
   });
   process.stdout.write(`${JSON.stringify({ message: 'pay-session simulator listening', url: simulator.url, connectors: Object.keys(connectors) })}\n`);

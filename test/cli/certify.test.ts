@@ -72,7 +72,7 @@ describe('against a service whose gateway answers wrongly', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/charge Visa test card\s+│ FAIL\s+│ error_code "99": SYSTEM FAULT/);
     expect(result.stdout).toMatch(/decline at 1\.01\s+│ FAIL\s+│ error_code "99", expected "30002"/);
-    expect(result.stderr).toMatch(/^certify  1\/20 FAIL charge Visa test card$/m);
+    expect(result.stderr).toMatch(/^certify {2}1\/20 FAIL charge Visa test card$/m);
     const written = JSON.parse(fs.readFileSync(report, 'utf8')) as { failed: number };
     expect(written.failed).toBeGreaterThan(5);
   }, 60_000);

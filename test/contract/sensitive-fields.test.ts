@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-require-imports -- modules loaded afresh inside jest.isolateModules must be required */
 import { inspect } from 'node:util';
 import { parseJsonObject as shippedParser } from '../../src/http/json-body';
 import { isSensitiveSource as shippedIsSensitiveSource } from '../../src/mapping/values';

@@ -40,3 +40,12 @@ test('when SECURITY.md names source files, then they exist', () => {
   expect(files.length).toBeGreaterThan(5);
   for (const file of files) expect(fs.existsSync(path.join(REPO_ROOT, file))).toBe(true);
 });
+
+test("when the README's project layout is read, then it names every folder of src/ and only paths that exist", () => {
+  const section = readme.slice(readme.indexOf('## Project layout'));
+  const current = /```\n([\s\S]*?)```/.exec(section)![1]!;
+  const named = [...current.matchAll(/^(src\/[\w./-]+|mappings\/|scripts\/|docker\/|docs\/|test\/)/gm)].map((match) => match[1]!);
+  for (const entry of named) expect({ entry, exists: fs.existsSync(path.join(REPO_ROOT, entry)) }).toEqual({ entry, exists: true });
+  const folders = fs.readdirSync(path.join(REPO_ROOT, 'src'), { withFileTypes: true }).filter((entry) => entry.isDirectory());
+  for (const folder of folders) expect(named).toContain(`src/${folder.name}/`);
+});

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { startService, type TestService } from '../helpers/service';
 import { AMEX } from '../helpers/flows';
 import { expectNoSecrets } from '../helpers/leaks';
-import { ACCESS_KEY, BANK_ACCOUNT, CVV, ROUTING, VISA, basicAuth } from '../helpers/test-data';
+import { BANK_ACCOUNT, CVV, ROUTING, VISA, basicAuth } from '../helpers/test-data';
 
 /**
  * Property: whatever arrives (random JSON, wrong types, huge strings, deep nesting,

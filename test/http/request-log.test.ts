@@ -1,4 +1,3 @@
-import path from 'node:path';
 import request from 'supertest';
 import { openSqliteJournal } from '../../src/store/sqlite-journal';
 import { claimFor } from '../helpers/journal-data';

@@ -26,7 +26,7 @@ describe('loading mapping files', () => {
   });
 
   test('when a mapping does not say which credential identifies the account, then the error says where and what the choices are', () => {
-    const broken = payconexMappingText().replace(/^  account: username.*\n/m, '');
+    const broken = payconexMappingText().replace(/^ {2}account: username.*\n/m, '');
     expect(loadError({ 'payconex.yaml': broken })).toMatch(
       /payconex\.yaml:\d+:\d+: at credentials: missing required key "account": Which Basic credential .* username .* password .* or both/,
     );
