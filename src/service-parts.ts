@@ -10,7 +10,8 @@ import type { KeyedHash } from './security/keyed-hash';
 import { IdempotencyGate } from './store/idempotency';
 import { InstanceKeeper, thisInstance } from './store/instances';
 import type { OrphanedClaim, TransactionJournal } from './store/journal';
-import { openJournal } from './store/open-journal';
+import { openStore } from './store/open-journal';
+import type { Sql } from './store/sql';
 import { JournalPruner } from './store/pruner';
 
 /** A duplicate waits for the first request's gateway call, plus this, before TRANSACTION_IN_PROGRESS. */
@@ -23,6 +24,8 @@ export interface ServiceParts {
   config: Config;
   logger: Logger;
   journal: TransactionJournal;
+  /** The journal's database, for the stores written in portable SQL (sessions, webhooks). */
+  sql: Sql;
   metrics: Metrics;
   catalog: ConnectorCatalog;
   payments: PaymentDependencies;
@@ -52,8 +55,9 @@ export async function composeService(config: Config, logger: Logger): Promise<Se
       for (const close of [...closers].reverse()) await close();
     })());
   try {
-    const journal = await openJournal(config);
-    closers.push(() => journal.close());
+    const store = await openStore(config);
+    closers.push(() => store.close());
+    const { journal, sql } = store;
     const reportJournalError = (error: unknown) => {
       logger.error('journal error', describeUnexpected(error));
     };
@@ -89,6 +93,7 @@ export async function composeService(config: Config, logger: Logger): Promise<Se
       config,
       logger,
       journal,
+      sql,
       metrics,
       catalog,
       payments: { gateway, gate, instanceId: keeper.me.id, logger },

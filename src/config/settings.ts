@@ -113,6 +113,65 @@ export const configSchema = {
       maximum: 600000,
       description: 'How long SIGTERM waits for requests in flight (default: GATEWAY_TIMEOUT_MS + 5000).',
     },
+    TWILIO_ACCOUNT_SID: {
+      type: 'string',
+      pattern: '^AC[0-9a-fA-F]{32}$',
+      description: 'The Twilio account payment sessions run on; turns the session API on (then TWILIO_AUTH_TOKEN and PUBLIC_URL are required).',
+    },
+    TWILIO_AUTH_TOKEN: {
+      secret: true,
+      type: 'string',
+      minLength: 16,
+      description: "The account's auth token: what signs Twilio's callbacks (X-Twilio-Signature), and the REST credential unless an API key is set.",
+    },
+    TWILIO_API_KEY: { type: 'string', pattern: '^SK[0-9a-fA-F]{32}$', description: 'A Twilio API key for REST calls instead of the auth token.' },
+    TWILIO_API_SECRET: { secret: true, type: 'string', minLength: 16, description: "The API key's secret." },
+    TWILIO_API_BASE: {
+      type: 'string',
+      format: 'uri',
+      pattern: '^https?://',
+      default: 'https://api.twilio.com',
+      description: "Where Twilio's REST API is: the simulator's URL offline.",
+    },
+    TWILIO_PAYMENT_CONNECTOR: {
+      type: 'string',
+      minLength: 1,
+      default: 'Default',
+      description: "The Twilio payment connector (as named in Twilio's console) sessions use unless they name one.",
+    },
+    PUBLIC_URL: {
+      type: 'string',
+      format: 'uri',
+      pattern: '^https?://[^/?#]+(/[^?#]*)?$',
+      description: 'The URL this service is reached at from outside (https), for the callbacks Twilio is given and signs.',
+    },
+    API_CLIENTS_FILE: {
+      type: 'string',
+      minLength: 1,
+      description: 'JSON file of the session API clients (npm run api-clients); default DATA_DIR/api-clients.json. Re-read when it changes.',
+    },
+    TOKEN_SIGNING_KEY: {
+      secret: true,
+      type: 'string',
+      minLength: 32,
+      description: 'Key that signs access tokens and console links, shared by every replica (at least 32 characters).',
+    },
+    TOKEN_SIGNING_KEY_PREVIOUS: { secret: true, type: 'string', minLength: 32, description: 'The key TOKEN_SIGNING_KEY replaces: tokens it signed are still accepted.' },
+    ACCESS_TOKEN_TTL_S: { type: 'integer', minimum: 60, maximum: 86400, default: 3600, description: 'Lifetime of an access token.' },
+    AGENT_SESSION_TIMEOUT_S: {
+      type: 'integer',
+      minimum: 10,
+      maximum: 3600,
+      default: 300,
+      description: 'An agent session not finished in this time is cancelled at Twilio and ends expired (never while processing).',
+    },
+    MAX_EVENT_STREAMS_PER_CLIENT: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 100000,
+      default: 1000,
+      description: 'Event streams (GET /v1/sessions/{id}/events) one API client may hold open at once.',
+    },
     METRICS_TOKEN: { secret: true, type: 'string', minLength: 16, description: 'Bearer token /metrics requires, when set (at least 16 characters).' },
     TRUST_PROXY: {
       type: 'string',
@@ -148,6 +207,8 @@ interface Derived {
   shutdownTimeoutMs: number;
   /** GATEWAY_URL_<NAME> variable -> endpoint URL overriding that connector's mapping. */
   gatewayUrls: Record<string, string>;
+  /** Absolute: DATA_DIR/api-clients.json by default. */
+  apiClientsFile: string;
   /**
    * A secret a mapping or a connector names (`env.<VARIABLE>`, CONNECTOR_<NAME>_PASSWORD): the
    * variable itself or the file its <VARIABLE>_FILE names; undefined when neither is set.
@@ -191,6 +252,10 @@ export function loadConfig(env: Env = processEnvironment()): Config {
     const problems = (validateEnv.errors ?? []).map((e) => describeAjvError(e).replace(/^\(root\)\.?/, ''));
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }
+  if (relevant.TWILIO_ACCOUNT_SID !== undefined) {
+    const missing = ['TWILIO_AUTH_TOKEN', 'PUBLIC_URL'].filter((name) => relevant[name] === undefined);
+    if (missing.length > 0) throw new ConfigError(`Invalid configuration: payment sessions (TWILIO_ACCOUNT_SID) need ${missing.join(' and ')}`);
+  }
   const settings = relevant as unknown as Settings & Record<string, string | number | undefined>;
 
   const gatewayUrls: Record<string, string> = {};
@@ -208,6 +273,7 @@ export function loadConfig(env: Env = processEnvironment()): Config {
     trustProxy: trustProxySetting(settings.TRUST_PROXY),
     shutdownTimeoutMs: settings.SHUTDOWN_TIMEOUT_MS ?? settings.GATEWAY_TIMEOUT_MS + 5000,
     gatewayUrls,
+    apiClientsFile: path.resolve(settings.API_CLIENTS_FILE ?? path.join(settings.DATA_DIR, 'api-clients.json')),
     secret: (variable) => readSecretSetting(env, variable),
   };
   return { ...camel, ...derived } as Config;

@@ -46,6 +46,58 @@ const transactionsTable = (integer: string) => `
   );
 `;
 
+/** Payment sessions (stage 2): the session, its history, and the webhooks owed to its API client. */
+const sessionTables = (integer: string) => `
+  CREATE TABLE sessions (
+    id              TEXT PRIMARY KEY,
+    client_id       TEXT NOT NULL,
+    type            TEXT NOT NULL,
+    state           TEXT NOT NULL,
+    call_sid        TEXT,
+    reference       TEXT,
+    version         ${integer} NOT NULL,
+    resource        TEXT NOT NULL,
+    internal        TEXT NOT NULL,
+    idempotency_key TEXT,
+    request_hash    TEXT,
+    expires_at      ${integer} NOT NULL,
+    created_at      ${integer} NOT NULL,
+    updated_at      ${integer} NOT NULL
+  );
+  CREATE UNIQUE INDEX sessions_idempotency ON sessions (client_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+  CREATE UNIQUE INDEX sessions_one_active_per_call ON sessions (call_sid) WHERE call_sid IS NOT NULL AND state IN ('created', 'capturing', 'processing');
+  CREATE INDEX sessions_client_created ON sessions (client_id, created_at);
+  CREATE INDEX sessions_state_expires ON sessions (state, expires_at);
+  CREATE TABLE session_history (
+    session_id TEXT NOT NULL,
+    version    ${integer} NOT NULL,
+    at         ${integer} NOT NULL,
+    actor      TEXT NOT NULL,
+    action     TEXT NOT NULL,
+    state      TEXT NOT NULL,
+    detail     TEXT,
+    PRIMARY KEY (session_id, version)
+  );
+  CREATE TABLE webhook_outbox (
+    id              TEXT PRIMARY KEY,
+    client_id       TEXT NOT NULL,
+    session_id      TEXT NOT NULL,
+    sequence        ${integer} NOT NULL,
+    type            TEXT NOT NULL,
+    body            TEXT NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+    attempts        ${integer} NOT NULL,
+    next_attempt_at ${integer} NOT NULL,
+    last_error      TEXT,
+    created_at      ${integer} NOT NULL,
+    delivered_at    ${integer}
+  );
+  CREATE INDEX webhook_outbox_due ON webhook_outbox (status, next_attempt_at);
+  CREATE INDEX webhook_outbox_session ON webhook_outbox (session_id, sequence);
+  ALTER TABLE transactions ADD COLUMN session_id TEXT;
+  CREATE INDEX transactions_session ON transactions (session_id) WHERE session_id IS NOT NULL;
+`;
+
 export const MIGRATIONS: Migration[] = [
   {
     version: 1,
@@ -59,5 +111,11 @@ export const MIGRATIONS: Migration[] = [
     // Records written before it have none, and are recognised as before (SECURITY.md).
     sqlite: 'ALTER TABLE transactions ADD COLUMN credential_hash TEXT',
     postgres: 'ALTER TABLE transactions ADD COLUMN credential_hash TEXT',
+  },
+  {
+    version: 3,
+    description: 'payment sessions, their history and the webhook outbox; the session a payment belongs to',
+    sqlite: sessionTables('INTEGER'),
+    postgres: sessionTables('BIGINT'),
   },
 ];

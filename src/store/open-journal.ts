@@ -1,15 +1,52 @@
 import type { Config } from '../config/settings';
 import { StartupError } from '../errors';
 import type { TransactionJournal } from './journal';
-import { openSqliteJournal } from './sqlite-journal';
+import { postgresSql, sqliteSql, type Sql } from './sql';
+import { openSqliteDatabase, openSqliteJournal, sqliteJournalOver } from './sqlite-journal';
+
+/** The database: the journal, and the same database for the stores written in portable SQL. */
+export interface Store {
+  journal: TransactionJournal;
+  sql: Sql;
+  close(): Promise<void>;
+}
 
 /** PostgreSQL when DATABASE_URL is set (several replicas), else the embedded SQLite file under DATA_DIR. */
-export async function openJournal(config: Pick<Config, 'databaseUrl' | 'dataDir'>): Promise<TransactionJournal> {
-  try {
-    if (!config.databaseUrl) return openSqliteJournal(config.dataDir);
+export async function openStore(config: Pick<Config, 'databaseUrl' | 'dataDir'>): Promise<Store> {
+  return opening(config, async () => {
+    if (!config.databaseUrl) {
+      const db = openSqliteDatabase(config.dataDir);
+      const sql = sqliteSql(db);
+      const close = async () => {
+        await sql.close();
+        db.close();
+      };
+      return { journal: sqliteJournalOver(db, { ownsDatabase: false }), sql, close };
+    }
     // Loaded only when used: the PostgreSQL driver costs memory a single-node service does not need.
+    const { openPostgresPool, postgresJournalOver } = await import('./postgres-journal');
+    const pool = await openPostgresPool(config.databaseUrl);
+    const sql = postgresSql(pool);
+    const close = async () => {
+      await sql.close();
+      await pool.end();
+    };
+    return { journal: postgresJournalOver(pool, { ownsPool: false }), sql, close };
+  });
+}
+
+/** The journal alone (the CLIs). */
+export async function openJournal(config: Pick<Config, 'databaseUrl' | 'dataDir'>): Promise<TransactionJournal> {
+  return opening(config, async () => {
+    if (!config.databaseUrl) return openSqliteJournal(config.dataDir);
     const { openPostgresJournal } = await import('./postgres-journal');
-    return await openPostgresJournal(config.databaseUrl);
+    return openPostgresJournal(config.databaseUrl);
+  });
+}
+
+async function opening<T>(config: Pick<Config, 'databaseUrl' | 'dataDir'>, open: () => Promise<T>): Promise<T> {
+  try {
+    return await open();
   } catch (error) {
     // Driver messages can quote the connection string, password included: say only what failed.
     const where = config.databaseUrl ? 'the PostgreSQL database in DATABASE_URL' : `the SQLite journal in ${config.dataDir}`;

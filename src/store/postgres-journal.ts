@@ -11,10 +11,25 @@ const MIGRATION_LOCK = 7_203_001;
  * INSERT ... ON CONFLICT DO NOTHING on the primary key, so no race is lost.
  */
 export async function openPostgresJournal(connectionString: string): Promise<TransactionJournal> {
+  return postgresJournalOver(await openPostgresPool(connectionString), { ownsPool: true });
+}
+
+/** A connection pool to DATABASE_URL, migrated: shared by the journal and the session store. */
+export async function openPostgresPool(connectionString: string): Promise<Pool> {
   const pool = new Pool({ connectionString, max: 20, connectionTimeoutMillis: 5000 });
   // An idle client's error (database restart) must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
-  await migrate(pool);
+  try {
+    await migrate(pool);
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw error;
+  }
+  return pool;
+}
+
+/** The journal over an open pool; closing it ends the pool only when it owns it. */
+export function postgresJournalOver(pool: Pool, { ownsPool }: { ownsPool: boolean }): TransactionJournal {
 
   const get = async (key: TransactionKey) => {
     const result = await pool.query<TransactionRow>(
@@ -95,7 +110,7 @@ export async function openPostgresJournal(connectionString: string): Promise<Tra
       await pool.query('SELECT 1');
     },
     async close() {
-      await pool.end();
+      if (ownsPool) await pool.end();
     },
   };
 }

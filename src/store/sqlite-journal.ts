@@ -14,12 +14,22 @@ export const SQLITE_FILE = 'journal.sqlite';
  * settlements of one event-loop turn share a transaction (group commit).
  */
 export function openSqliteJournal(dataDir: string): TransactionJournal {
+  return sqliteJournalOver(openSqliteDatabase(dataDir), { ownsDatabase: true });
+}
+
+/** The SQLite file under DATA_DIR, migrated: shared by the journal and the session store. */
+export function openSqliteDatabase(dataDir: string): Database.Database {
   fs.mkdirSync(dataDir, { recursive: true });
   const db = new Database(path.join(dataDir, SQLITE_FILE));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 5000');
   migrate(db);
+  return db;
+}
+
+/** The journal over an open database; closing it closes the database only when it owns it. */
+export function sqliteJournalOver(db: Database.Database, { ownsDatabase }: { ownsDatabase: boolean }): TransactionJournal {
 
   const insertClaim = db.prepare(`
     INSERT INTO transactions (connector, account, transaction_id, method, tender, amount, currency, card_brand, last4,
@@ -110,7 +120,7 @@ export function openSqliteJournal(dataDir: string): TransactionJournal {
       db.prepare('SELECT 1').get();
     },
     async close() {
-      db.close();
+      if (ownsDatabase) db.close();
     },
   };
 }
