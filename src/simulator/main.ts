@@ -5,21 +5,33 @@ import type { ConnectorConfig } from './connector-call';
 /**
  * `npm run simulator`: Twilio's side of a phone payment on SIMULATOR_PORT (8090).
  * Connectors come from the JSON file SIMULATOR_CONNECTORS; by default `Default` is
- * the bridge on http://127.0.0.1:8080/ with the sandbox's test credentials.
+ * the bridge on http://127.0.0.1:8080/ with the sandbox's test credentials. The only
+ * place the simulator reads its settings.
  */
 export const DEFAULT_AUTH_TOKEN = 'simulator-auth-token';
 export const DEFAULT_CONNECTORS: Record<string, ConnectorConfig> = {
   Default: { url: 'http://127.0.0.1:8080/', username: '123456789012', password: '0123456789abcdefABCDEF9876543210' },
 };
 
+function readConnectors(file: string | undefined): Record<string, ConnectorConfig> {
+  if (!file) return DEFAULT_CONNECTORS;
+  const connectors = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, ConnectorConfig>;
+  for (const [name, connector] of Object.entries(connectors)) {
+    if (connector.mode !== undefined && connector.mode !== 'test' && connector.mode !== 'live') {
+      throw new Error(`connector ${name}: "mode" must be "test" or "live"`);
+    }
+  }
+  return connectors;
+}
+
 async function main(): Promise<void> {
-  const file = process.env.SIMULATOR_CONNECTORS;
-  const connectors = file ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, ConnectorConfig>) : DEFAULT_CONNECTORS;
+  const connectors = readConnectors(process.env.SIMULATOR_CONNECTORS);
   const simulator = await startSimulator({
     host: process.env.SIMULATOR_HOST ?? '127.0.0.1',
     port: Number(process.env.SIMULATOR_PORT ?? 8090),
     authToken: process.env.SIMULATOR_AUTH_TOKEN ?? DEFAULT_AUTH_TOKEN,
     connectors,
+    unreachableNumbers: (process.env.SIMULATOR_UNREACHABLE_NUMBERS ?? '').split(',').map((number) => number.trim()).filter(Boolean),
   });
   process.stdout.write(`${JSON.stringify({ message: 'pay-session simulator listening', url: simulator.url, connectors: Object.keys(connectors) })}\n`);
   const shutdown = () => void simulator.stop().then(() => process.exit(0));
