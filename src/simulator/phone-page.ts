@@ -10,6 +10,7 @@ import type { SimulatedCall } from './call';
 export const PHONE_PAGE_CSP = "default-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 export const PHONE_SCRIPT_PATH = '/simulator/assets/phone.js';
 export const PHONE_STYLES_PATH = '/simulator/assets/phone.css';
+export const PHONE_ICON_PATH = '/simulator/assets/phone.svg';
 
 const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (character) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[character] ?? character);
@@ -25,6 +26,7 @@ export function phonePage(call: SimulatedCall): string {
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>Caller's phone: ${escapeHtml(call.from)}</title>
+  <link rel="icon" href="${PHONE_ICON_PATH}" type="image/svg+xml">
   <link rel="stylesheet" href="${PHONE_STYLES_PATH}">
   <script src="${PHONE_SCRIPT_PATH}" defer></script>
 </head>
@@ -173,3 +175,6 @@ h2 { font-size: 1.1rem; margin-top: 1.5rem; }
 .from { font-weight: bold; }
 a { color: #0b4f9c; }
 `;
+
+/** The page's icon, served here so that the browser asks nothing of anyone else. */
+export const PHONE_ICON = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect x="4" y="1" width="8" height="14" rx="1.5" fill="#1a5fb4"/><rect x="5.5" y="3" width="5" height="7" fill="#fff"/></svg>';

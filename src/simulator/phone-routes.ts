@@ -2,7 +2,7 @@ import type { Express, Response } from 'express';
 import type { CallEvent } from './call';
 import type { CallControl } from './call-control';
 import type { MessageCenter, SimulatedMessage } from './messages';
-import { PHONE_PAGE_CSP, PHONE_SCRIPT, PHONE_SCRIPT_PATH, PHONE_STYLES, PHONE_STYLES_PATH, phonePage } from './phone-page';
+import { PHONE_ICON, PHONE_ICON_PATH, PHONE_PAGE_CSP, PHONE_SCRIPT, PHONE_SCRIPT_PATH, PHONE_STYLES, PHONE_STYLES_PATH, phonePage } from './phone-page';
 
 /** How often an idle event stream sends a comment, so that nothing between closes it. */
 const KEEP_ALIVE_MS = 15_000;
@@ -10,13 +10,16 @@ const KEEP_ALIVE_MS = 15_000;
 const strictHeaders = (res: Response) =>
   res.set({ 'Content-Security-Policy': PHONE_PAGE_CSP, 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer', 'Cache-Control': 'no-store' });
 
-/** The caller's phone page, its two assets, and the Server-Sent Events stream it listens to. */
+/** The caller's phone page, its assets, and the Server-Sent Events stream it listens to. */
 export function phoneRoutes(app: Express, options: { calls: CallControl; messages: MessageCenter }): void {
   app.get(PHONE_SCRIPT_PATH, (_req, res) => {
     strictHeaders(res).type('text/javascript').send(PHONE_SCRIPT);
   });
   app.get(PHONE_STYLES_PATH, (_req, res) => {
     strictHeaders(res).type('text/css').send(PHONE_STYLES);
+  });
+  app.get(PHONE_ICON_PATH, (_req, res) => {
+    strictHeaders(res).type('image/svg+xml').send(PHONE_ICON);
   });
 
   app.get('/simulator/phone/:callSid', (req, res) => {
