@@ -59,8 +59,10 @@ export class CallControl {
     if (call.isPaying) throw sessionInProgress();
     const actionUrl = pay.attributes.action;
     if (!actionUrl) throw new TwilioError(400, 21218, 'Missing required attribute action');
-    const generation = this.nextGeneration(call);
+    // Checked and started first: a <Pay> Twilio would refuse leaves whatever the call was doing alone.
     const ivr = this.startPay(call, pay, undefined);
+    call.generation += 1;
+    const generation = call.generation;
     this.options.work.track(
       this.afterPay(call, generation, ivr, actionUrl).then((next) => (next ? this.run(call, generation, next) : undefined)),
     );
