@@ -75,6 +75,7 @@ export const simulatorSettingsSchema = {
     SIMULATOR_PORT: port(8090, 'Port of the pay-session simulator.'),
     SIMULATOR_AUTH_TOKEN: { type: 'string', minLength: 1, default: 'simulator-auth-token', description: 'The auth token of every simulated account.' },
     SIMULATOR_CONNECTORS: { type: 'string', minLength: 1, description: 'A JSON file of the payment connectors, as in Twilio\'s console.' },
+    SIMULATOR_UNREACHABLE_NUMBERS: { type: 'string', description: 'Comma-separated phone numbers whose text messages end undelivered.' },
   },
   required: ['SIMULATOR_HOST', 'SIMULATOR_PORT', 'SIMULATOR_AUTH_TOKEN'],
 } as const;

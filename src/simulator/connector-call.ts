@@ -4,6 +4,8 @@ export interface ConnectorConfig {
   url: string;
   username: string;
   password: string;
+  /** Twilio's connector modes: `test` lets only Twilio's test numbers through; `live` (the default) any. */
+  mode?: 'test' | 'live';
 }
 
 export type ConnectorOutcome =

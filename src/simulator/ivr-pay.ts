@@ -1,33 +1,30 @@
 import { Secret, secret } from '../redaction/secret';
-import { checkField, type CaptureField, type FieldError } from './card-rules';
-import { callConnector, type ConnectorConfig } from './connector-call';
-import { connectorRequest, isCharge, maskedFields } from './payment-fields';
+import { cardTypeOf, checkField, type CaptureField, type FieldError } from './card-rules';
+import { payConnectorFields, payThroughConnector } from './connector-result';
+import { isCharge, maskedFields } from './payment-fields';
+import type { PayOptions } from './pay-options';
+import { fieldsToCapture } from './required-fields';
 import type { PayPrompt } from './twiml';
 
-/** The attributes of a TwiML `<Pay>` verb (twilio-pay-sessions.md §2.1) the simulator honours. */
-export interface PayVerb {
+/** A TwiML `<Pay>` verb (twilio-pay-sessions.md §2.1) on one call: the shared options and what only `<Pay>` has. */
+export interface PayVerb extends PayOptions {
   accountSid: string;
   callSid: string;
-  action: string;
   statusCallback?: string;
-  paymentMethod: 'credit-card' | 'ach-debit';
-  chargeAmount?: string;
-  currency: string;
-  timeoutSeconds: number;
   maxAttempts: number;
-  securityCode: boolean;
-  /** true, false, or a literal postal code passed on without prompting. */
-  postalCode: boolean | string;
-  minPostalCodeLength: number;
-  connectorName: string;
-  connector: ConnectorConfig;
-  validCardTypes: string[];
-  bankAccountType: string;
-  description?: string;
-  parameters: Record<string, string>;
-  /** Custom `<Prompt>`s; a field with none matching gets the default prompt. */
+  /** Custom `<Prompt>`s; a step with none matching gets the default prompt. */
   prompts: PayPrompt[];
 }
+
+export interface IvrPayHooks {
+  /** Posts one status callback (form fields, signed). */
+  notify(url: string, fields: Record<string, string>): Promise<unknown>;
+  /** What the call says to the caller. */
+  say(text: string): void;
+  connectorTiming: { waitMs: number; retries: number };
+}
+
+type PayError = FieldError | 'input-timeout' | 'input-matching-failed';
 
 const PROMPTS: Record<CaptureField, string> = {
   'payment-card-number': 'Please enter your card number, followed by the pound key.',
@@ -37,37 +34,43 @@ const PROMPTS: Record<CaptureField, string> = {
   'bank-routing-number': 'Please enter your bank routing number, followed by the pound key.',
   'bank-account-number': 'Please enter your bank account number, followed by the pound key.',
 };
+const MATCHING_PROMPTS: Record<CaptureField, string> = {
+  'payment-card-number': 'Please enter your card number again, followed by the pound key.',
+  'expiration-date': 'Please enter your expiration date again.',
+  'security-code': 'Please enter your security code again, followed by the pound key.',
+  'postal-code': 'Please enter your zip code again, followed by the pound key.',
+  'bank-routing-number': 'Please enter your bank routing number again, followed by the pound key.',
+  'bank-account-number': 'Please enter your bank account number again, followed by the pound key.',
+};
+const PROCESSING_PROMPT = 'Thank you. Please wait while we process your payment.';
 
 /**
- * IVR self-service: `<Pay>` prompts for each field in order, takes keypad digits,
- * allows `maxAttempts` tries per field, ends on `*`, then calls the connector and
- * posts the `action` request. Prompts are text events; digits are never echoed.
+ * IVR self-service: `<Pay>` prompts for each field in order, takes keypad digits, asks again
+ * for a field that must match, allows `maxAttempts` tries per field, ends on `*`, then calls
+ * the connector. `done` resolves with the action request's fields (the caller's call goes on
+ * with the TwiML the action answers), or with nothing if the call was redirected away.
+ * Prompts are said through the call; digits are never echoed.
  */
 export class IvrPay {
-  readonly events: string[] = [];
   ended = false;
+  readonly done: Promise<Record<string, string> | undefined>;
+  private resolveDone: (fields: Record<string, string> | undefined) => void = () => undefined;
   private readonly fields: CaptureField[];
   private readonly captured = new Map<CaptureField, Secret>();
   private index = 0;
   private attempt = 1;
+  /** True while the caller types the field a second time. */
+  private matching = false;
   private digits = '';
   private timer?: NodeJS.Timeout;
   private chain: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly verb: PayVerb,
-    private readonly post: (url: string, fields: Record<string, string>) => Promise<void>,
-    private readonly connectorTiming: { waitMs: number; retries: number },
+    private readonly hooks: IvrPayHooks,
   ) {
-    this.fields =
-      verb.paymentMethod === 'ach-debit'
-        ? ['bank-routing-number', 'bank-account-number']
-        : [
-            'payment-card-number',
-            'expiration-date',
-            ...(verb.securityCode ? (['security-code'] as const) : []),
-            ...(verb.postalCode === true ? (['postal-code'] as const) : []),
-          ];
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    this.fields = fieldsToCapture(verb);
     this.prompt();
   }
 
@@ -89,31 +92,67 @@ export class IvrPay {
     if (!this.ended) this.finish({ Result: 'caller-hung-up' });
   }
 
+  /** The call was redirected away (live call control): no action request, nothing kept. */
+  abandon(): void {
+    if (this.ended) return;
+    clearTimeout(this.timer);
+    this.ended = true;
+    this.captured.clear();
+    this.resolveDone(undefined);
+  }
+
+  /** Resolves once every status callback queued so far has been posted. */
   settled(): Promise<void> {
     return this.chain;
   }
 
   private get field(): CaptureField {
-    return this.fields[this.index]!;
+    return this.fields[this.index] as CaptureField;
   }
 
-  private prompt(afterError?: FieldError | 'input-timeout'): void {
+  private prompt(afterError?: PayError): void {
     this.digits = '';
+    const cardType = this.capturedValue('payment-card-number');
     const custom = this.verb.prompts.find(
       (prompt) =>
         prompt.for === this.field &&
+        prompt.requireMatchingInputs === this.matching &&
         (!prompt.attempts || prompt.attempts.includes(this.attempt)) &&
-        (!prompt.errorTypes || (afterError !== undefined && prompt.errorTypes.includes(afterError))),
+        (!prompt.errorTypes || (afterError !== undefined && prompt.errorTypes.includes(afterError))) &&
+        (!prompt.cardTypes || (cardType !== undefined && prompt.cardTypes.includes(cardTypeOf(cardType) ?? ''))),
     );
-    if (custom) this.events.push(custom.text);
-    else this.events.push(...(afterError ? ['That entry was not valid.'] : []), PROMPTS[this.field]);
+    if (custom) this.hooks.say(custom.text);
+    else {
+      if (afterError) this.hooks.say(afterError === 'input-matching-failed' ? 'The two entries did not match.' : 'That entry was not valid.');
+      this.hooks.say((this.matching ? MATCHING_PROMPTS : PROMPTS)[this.field]);
+    }
     this.armTimeout();
   }
 
   private fieldEntered(): void {
+    if (this.matching) return this.matchEntered();
     const error = checkField(this.field, this.digits, { ...this.verb, cardNumber: this.captured.get('payment-card-number')?.reveal() });
     if (error) return this.failedAttempt(error);
     this.captured.set(this.field, this.field === 'payment-card-number' ? secret.cardNumber(this.digits) : secret.hidden(this.digits));
+    if (this.verb.requireMatchingInputs.includes(this.field)) {
+      this.matching = true;
+      return this.prompt();
+    }
+    this.fieldDone();
+  }
+
+  private matchEntered(): void {
+    if (this.captured.get(this.field)?.reveal() !== this.digits) {
+      // Which entry was wrong is unknown: the field starts over from its first entry.
+      this.captured.delete(this.field);
+      this.matching = false;
+      return this.failedAttempt('input-matching-failed');
+    }
+    this.matching = false;
+    this.fieldDone();
+  }
+
+  private fieldDone(): void {
     this.status({ For: this.field, Attempt: String(this.attempt) });
     this.index += 1;
     this.attempt = 1;
@@ -121,7 +160,7 @@ export class IvrPay {
     else void this.pay();
   }
 
-  private failedAttempt(error: FieldError | 'input-timeout'): void {
+  private failedAttempt(error: PayError): void {
     this.status({ For: this.field, Attempt: String(this.attempt), ErrorType: error });
     if (this.attempt >= this.verb.maxAttempts) return this.finish({ Result: 'too-many-failed-attempts', PaymentError: error });
     this.attempt += 1;
@@ -138,39 +177,31 @@ export class IvrPay {
   private async pay(): Promise<void> {
     clearTimeout(this.timer);
     this.status({ For: 'payment-processing', Attempt: '1' });
-    this.events.push('Thank you. Please wait while we process your payment.');
-    const body = connectorRequest(this.verb, (field) => this.capturedValue(field));
-    const outcome = await callConnector(this.verb.connector, body, this.connectorTiming);
-    const idKey = this.isCharge ? 'charge_id' : 'token_id';
-    if (outcome.kind === 'answer' && outcome.status === 200 && outcome.body.error_code == null && typeof outcome.body[idKey] === 'string') {
-      const id = String(outcome.body[idKey]);
-      // The connector's answer parameters reach the action as PayConnector_<key> (<Pay> only).
-      const extra = Object.fromEntries(
-        Object.entries((outcome.body.parameters as Record<string, unknown> | undefined) ?? {}).map(([key, value]) => [`PayConnector_${key}`, String(value)]),
-      );
-      return this.finish({ Result: 'success', ...(this.isCharge ? { PaymentConfirmationCode: id } : { PaymentToken: id }), ...extra });
-    }
-    const code = this.isCharge ? '64008' : '64010';
-    if (outcome.kind === 'answer') {
-      return this.finish({ Result: 'payment-connector-error', ConnectorError: String(outcome.body.error_code ?? `HTTP ${outcome.status}`), PayErrorCode: code, PaymentError: String(outcome.body.error_message ?? '') });
-    }
-    this.finish({ Result: 'payment-connector-error', PayErrorCode: code, PaymentError: 'Payment Gateway rejected the request. Got malformed response from Payment Provider.' });
+    const custom = this.verb.prompts.find((prompt) => prompt.for === 'payment-processing');
+    this.hooks.say(custom?.text || PROCESSING_PROMPT);
+    const result = await payThroughConnector(this.verb, (field) => this.capturedValue(field), this.hooks.connectorTiming);
+    if (this.ended) return; // hung up or redirected while the connector was called
+    this.finish({ ...result.fields, ...payConnectorFields(result.connectorParameters) });
   }
 
   private finish(fields: Record<string, string>): void {
     clearTimeout(this.timer);
     this.ended = true;
-    this.queue(this.verb.action, { ...this.common(), ...fields });
+    const action = { ...this.common(), ...fields };
     // Nothing captured outlives the call's <Pay>: the action request already holds the masks.
     this.captured.clear();
+    // The action request goes after every status callback queued before it.
+    void this.chain.then(() => this.resolveDone(action));
   }
 
   private status(fields: Record<string, string>): void {
-    if (this.verb.statusCallback) this.queue(this.verb.statusCallback, { ...this.common(), ...fields });
-  }
-
-  private queue(url: string, fields: Record<string, string>): void {
-    this.chain = this.chain.then(() => this.post(url, fields)).catch(() => undefined);
+    const url = this.verb.statusCallback;
+    if (!url) return;
+    const body = { ...this.common(), ...fields };
+    this.chain = this.chain.then(() => this.hooks.notify(url, body)).then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   /** What was captured, in clear; a literal postalCode attribute stands for the caller's entry. */
@@ -185,7 +216,7 @@ export class IvrPay {
       AccountSid: this.verb.accountSid,
       CallSid: this.verb.callSid,
       PaymentMethod: this.verb.paymentMethod,
-      ...(this.verb.paymentMethod === 'ach-debit' ? { BankAccountType: this.verb.bankAccountType } : {}),
+      ...(this.verb.bankAccountType ? { BankAccountType: this.verb.bankAccountType } : {}),
       ...maskedFields((field) => this.capturedValue(field)),
     };
   }

@@ -13,15 +13,26 @@ export const DEFAULT_CONNECTORS: Record<string, ConnectorConfig> = {
   Default: { url: 'http://127.0.0.1:8080/', username: '123456789012', password: '0123456789abcdefABCDEF9876543210' },
 };
 
+function readConnectors(file: string | undefined): Record<string, ConnectorConfig> {
+  if (!file) return DEFAULT_CONNECTORS;
+  const connectors = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, ConnectorConfig>;
+  for (const [name, connector] of Object.entries(connectors)) {
+    if (connector.mode !== undefined && connector.mode !== 'test' && connector.mode !== 'live') {
+      throw new Error(`connector ${name}: "mode" must be "test" or "live"`);
+    }
+  }
+  return connectors;
+}
+
 async function main(): Promise<void> {
   const settings = loadSimulatorSettings();
-  const file = settings.SIMULATOR_CONNECTORS;
-  const connectors = file ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, ConnectorConfig>) : DEFAULT_CONNECTORS;
+  const connectors = readConnectors(settings.SIMULATOR_CONNECTORS);
   const simulator = await startSimulator({
     host: settings.SIMULATOR_HOST,
     port: settings.SIMULATOR_PORT,
     authToken: settings.SIMULATOR_AUTH_TOKEN,
     connectors,
+    unreachableNumbers: (settings.SIMULATOR_UNREACHABLE_NUMBERS ?? '').split(',').map((number) => number.trim()).filter(Boolean),
   });
   process.stdout.write(`${JSON.stringify({ message: 'pay-session simulator listening', url: simulator.url, connectors: Object.keys(connectors) })}\n`);
   const shutdown = () => void simulator.stop().then(() => process.exit(0));

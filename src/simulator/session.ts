@@ -1,18 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { Secret, secret } from '../redaction/secret';
+import { Secret, bankAccountVisibleDigits, secret } from '../redaction/secret';
 import { checkField, type CaptureField } from './card-rules';
-import { callConnector, type ConnectorConfig } from './connector-call';
-import { connectorRequest, isCharge, maskedFields } from './payment-fields';
-
-/** The names `Required` lists (Twilio's example: `Required=ExpirationDate`). */
-const REQUIRED_NAMES: Record<CaptureField, string> = {
-  'payment-card-number': 'PaymentCardNumber',
-  'expiration-date': 'ExpirationDate',
-  'security-code': 'SecurityCode',
-  'postal-code': 'PostalCode',
-  'bank-routing-number': 'BankRoutingNumber',
-  'bank-account-number': 'BankAccountNumber',
-};
+import { payThroughConnector } from './connector-result';
+import { isCharge, maskedFields } from './payment-fields';
+import type { PayOptions } from './pay-options';
+import { fieldsToCapture, matcherOf, requiredNames } from './required-fields';
 
 /** The callback field that shows each captured field. */
 const CALLBACK_NAMES: Record<CaptureField, string> = {
@@ -24,35 +16,35 @@ const CALLBACK_NAMES: Record<CaptureField, string> = {
   'bank-account-number': 'BankAccountNumber',
 };
 
-export interface SessionSettings {
+export interface SessionSettings extends PayOptions {
   accountSid: string;
   callSid: string;
   statusCallback: string;
-  paymentMethod: 'credit-card' | 'ach-debit';
-  chargeAmount?: string;
-  currency: string;
-  tokenType: string;
-  connectorName: string;
-  connector: ConnectorConfig;
-  validCardTypes: string[];
-  securityCode: boolean;
-  postalCode: boolean;
-  minPostalCodeLength: number;
-  timeoutSeconds: number;
-  bankAccountType?: string;
-  parameters: Record<string, string>;
-  description?: string;
 }
 
 export interface SessionHooks {
-  /** Posts one status callback (form fields); callbacks of a session go out in order. */
-  notify(url: string, fields: Record<string, string>): Promise<void>;
+  /** Posts one status callback (form fields, signed); callbacks of a session go out in order. */
+  notify(url: string, fields: Record<string, string>): Promise<unknown>;
+  /** What the call says to the caller (the confirmation prompt). */
+  say(text: string): void;
   connectorWaitMs: number;
   connectorRetries: number;
 }
 
-export type SessionState = 'active' | 'completing' | 'ended';
+/**
+ * `active` while fields are captured; `confirming` after Status=complete with Confirmation=true,
+ * until the caller presses 1 or 2; `completing` while the connector is called; then `ended`.
+ */
+export type SessionState = 'active' | 'confirming' | 'completing' | 'ended';
 export { CAPTURE_FIELDS, type CaptureField } from './card-rules';
+
+/** What the keypad is building: a field, or its second entry when RequireMatchingInputs lists it. */
+interface Typing {
+  field: CaptureField;
+  matcher: boolean;
+  digits: string;
+  timer?: NodeJS.Timeout;
+}
 
 /**
  * One agent-assisted pay session. Captured values are Secrets from the first
@@ -64,7 +56,10 @@ export class PaySession {
   updatedAt = new Date();
   state: SessionState = 'active';
   private readonly captured = new Map<CaptureField, Secret>();
-  private capturing?: { field: CaptureField; digits: string; timer?: NodeJS.Timeout };
+  /** Fields whose second entry matched the first. */
+  private readonly matched = new Set<CaptureField>();
+  private typing?: Typing;
+  private confirmationTimer?: NodeJS.Timeout;
   private chain: Promise<void> = Promise.resolve();
 
   constructor(
@@ -76,17 +71,20 @@ export class PaySession {
     return isCharge(this.settings);
   }
 
+  /** The fields still to capture. */
   required(): CaptureField[] {
-    const fields: CaptureField[] =
-      this.settings.paymentMethod === 'ach-debit'
-        ? ['bank-routing-number', 'bank-account-number']
-        : [
-            'payment-card-number',
-            'expiration-date',
-            ...(this.settings.securityCode ? (['security-code'] as const) : []),
-            ...(this.settings.postalCode ? (['postal-code'] as const) : []),
-          ];
-    return fields.filter((field) => !this.captured.has(field));
+    return fieldsToCapture(this.settings).filter((field) => !this.captured.has(field));
+  }
+
+  /** The fields RequireMatchingInputs lists that the payment needs and that have not matched yet. */
+  unmatched(): CaptureField[] {
+    const needed = fieldsToCapture(this.settings);
+    return this.settings.requireMatchingInputs.filter((field) => needed.includes(field) && !this.matched.has(field));
+  }
+
+  /** Complete is allowed once nothing is missing: every field captured and every listed field matched. */
+  isReadyToComplete(): boolean {
+    return this.required().length === 0 && this.unmatched().length === 0;
   }
 
   accepts(field: CaptureField): boolean {
@@ -96,40 +94,57 @@ export class PaySession {
 
   /** `Capture=<field>`: the caller is asked for it (again, if it was captured before). */
   capture(field: CaptureField): void {
-    this.stopCapture();
+    this.stopTyping();
     this.touch();
     if (field === 'security-code' && !this.captured.has('payment-card-number')) {
       this.send({ Capture: field, PartialResult: 'false', ErrorType: 'invalid-card-number-security-code-capture-sequence' });
       return;
     }
     this.captured.delete(field);
-    this.capturing = { field, digits: '' };
-    this.armTimeout();
-    this.send({ Capture: field, PartialResult: 'true' });
+    this.matched.delete(field);
+    this.startTyping(field, false);
   }
 
-  /** Keypad input: digits build the field, `#` ends it, `*` starts it over. */
-  keypad(keys: string): void {
-    if (!this.capturing) return;
-    for (const key of keys) {
-      if (!this.capturing) break;
-      if (key === '*') this.capturing.digits = '';
-      else if (key === '#') this.finishField();
-      else if (/\d/.test(key)) this.capturing.digits += key;
+  /** `Capture=<field>-matcher`: the caller types the field a second time, to be compared with the first. */
+  captureMatcher(field: CaptureField): void {
+    this.stopTyping();
+    this.touch();
+    if (!this.captured.has(field)) {
+      // Nothing to match against yet: the second entry cannot come before the first.
+      this.send({ Capture: matcherOf(field), PartialResult: 'false', ErrorType: 'input-matching-failed' });
+      return;
     }
-    if (this.capturing) {
+    this.matched.delete(field);
+    this.startTyping(field, true);
+  }
+
+  /** Keypad input: digits build the field, `#` ends it, `*` starts it over; 1 or 2 answer a confirmation. */
+  keypad(keys: string): void {
+    if (this.state === 'confirming') return this.confirmWith(keys);
+    if (!this.typing) return;
+    for (const key of keys) {
+      if (!this.typing) break;
+      if (key === '*') this.typing.digits = '';
+      else if (key === '#') this.finishField();
+      else if (/\d/.test(key)) this.typing.digits += key;
+    }
+    if (this.typing) {
       this.armTimeout();
       this.touch();
-      this.send({ Capture: this.capturing.field, PartialResult: 'true' });
+      this.send({ Capture: this.captureName(this.typing), PartialResult: 'true' });
     }
   }
 
-  /** `Status=complete`: the connector is called as Twilio calls it; the result arrives as a callback. */
+  /** `Status=complete`: the connector is called as Twilio calls it, after the caller confirms if asked to. */
   complete(): void {
-    this.stopCapture();
-    this.state = 'completing';
+    this.stopTyping();
     this.touch();
-    void this.payThroughConnector();
+    if (this.settings.confirmation) {
+      this.state = 'confirming';
+      this.askForConfirmation();
+      return;
+    }
+    this.startPayment();
   }
 
   cancel(): void {
@@ -145,10 +160,33 @@ export class PaySession {
     return this.chain;
   }
 
+  private startTyping(field: CaptureField, matcher: boolean): void {
+    this.typing = { field, matcher, digits: '' };
+    this.armTimeout();
+    this.send({ Capture: this.captureName(this.typing), PartialResult: 'true' });
+  }
+
+  private captureName(typing: Typing): string {
+    return typing.matcher ? matcherOf(typing.field) : typing.field;
+  }
+
   private finishField(): void {
-    const { field, digits } = this.capturing!;
-    this.stopCapture();
+    const typing = this.typing;
+    if (!typing) return;
+    this.stopTyping();
     this.touch();
+    const { field, digits, matcher } = typing;
+    if (matcher) {
+      if (this.captured.get(field)?.reveal() === digits) {
+        this.matched.add(field);
+        this.send({ Capture: matcherOf(field), PartialResult: 'false' });
+      } else {
+        // Which of the two entries was wrong is unknown: both go, and the field is required again.
+        this.captured.delete(field);
+        this.send({ Capture: matcherOf(field), PartialResult: 'false', ErrorType: 'input-matching-failed' });
+      }
+      return;
+    }
     const error = checkField(field, digits, { ...this.settings, cardNumber: this.captured.get('payment-card-number')?.reveal() });
     if (error) {
       this.send({ Capture: field, PartialResult: 'false', ErrorType: error });
@@ -159,47 +197,64 @@ export class PaySession {
   }
 
   private armTimeout(): void {
-    clearTimeout(this.capturing?.timer);
-    if (!this.capturing) return;
-    this.capturing.timer = setTimeout(() => {
-      const field = this.capturing?.field;
-      this.stopCapture();
-      if (field) this.send({ Capture: field, PartialResult: 'false', ErrorType: 'input-timeout' });
+    clearTimeout(this.typing?.timer);
+    if (!this.typing) return;
+    const typing = this.typing;
+    typing.timer = setTimeout(() => {
+      this.stopTyping();
+      this.send({ Capture: this.captureName(typing), PartialResult: 'false', ErrorType: 'input-timeout' });
     }, this.settings.timeoutSeconds * 1000);
-    this.capturing.timer.unref();
+    typing.timer.unref();
   }
 
-  private stopCapture(): void {
-    clearTimeout(this.capturing?.timer);
-    this.capturing = undefined;
+  private stopTyping(): void {
+    clearTimeout(this.typing?.timer);
+    this.typing = undefined;
   }
 
-  private async payThroughConnector(): Promise<void> {
-    const outcome = await callConnector(this.settings.connector, connectorRequest(this.settings, (field) => this.captured.get(field)?.reveal()), {
-      waitMs: this.hooks.connectorWaitMs,
-      retries: this.hooks.connectorRetries,
-    });
-    const idKey = this.isCharge ? 'charge_id' : 'token_id';
-    const rejected = this.isCharge ? 'Payment Gateway rejected charge creation.' : 'Payment Gateway rejected token creation.';
-    const failureCode = this.isCharge ? '64008' : '64010';
-    if (outcome.kind === 'answer' && outcome.status === 200 && outcome.body.error_code == null && typeof outcome.body[idKey] === 'string') {
-      const id = String(outcome.body[idKey]);
-      this.end({ Result: 'success', ...(this.isCharge ? { PaymentConfirmationCode: id } : { PaymentToken: id }) });
-    } else if (outcome.kind === 'answer') {
-      this.end({
-        Result: 'payment-connector-error',
-        ConnectorError: String(outcome.body.error_code ?? `HTTP ${outcome.status}`),
-        PayErrorCode: failureCode,
-        PaymentError: String(outcome.body.error_message ?? rejected),
-      });
+  /** The caller hears the last digits of the card or account, then presses 1 or 2 within Timeout. */
+  private askForConfirmation(): void {
+    const card = this.captured.get('payment-card-number')?.reveal();
+    const account = this.captured.get('bank-account-number')?.reveal();
+    const ending = card ? `a card ending in ${card.slice(-4)}` : `an account ending in ${(account ?? '').slice(-bankAccountVisibleDigits(account ?? ''))}`;
+    this.hooks.say(`You entered ${ending}. Press 1 to confirm, or 2 to cancel.`);
+    clearTimeout(this.confirmationTimer);
+    this.confirmationTimer = setTimeout(() => this.end({ ErrorType: 'input-timeout' }), this.settings.timeoutSeconds * 1000);
+    this.confirmationTimer.unref();
+  }
+
+  private confirmWith(keys: string): void {
+    const answer = [...keys].find((key) => key === '1' || key === '2');
+    if (answer === '1') {
+      this.startPayment();
+    } else if (answer === '2') {
+      this.hooks.say('Your payment has been cancelled.');
+      this.end({});
     } else {
-      const why = outcome.kind === 'malformed' ? 'Got malformed response from Payment Provider.' : 'No answer from Payment Provider.';
-      this.end({ Result: 'payment-connector-error', PayErrorCode: failureCode, PaymentError: `${rejected} ${why}` });
+      this.askForConfirmation();
     }
   }
 
+  private startPayment(): void {
+    clearTimeout(this.confirmationTimer);
+    this.state = 'completing';
+    this.touch();
+    void this.pay();
+  }
+
+  private async pay(): Promise<void> {
+    const result = await payThroughConnector(this.settings, (field) => this.captured.get(field)?.reveal(), {
+      waitMs: this.hooks.connectorWaitMs,
+      retries: this.hooks.connectorRetries,
+    });
+    // The connector's answer parameters are a <Pay> feature: Payments callbacks never carry them.
+    this.end(result.fields);
+  }
+
   private end(fields: Record<string, string>): void {
-    this.stopCapture();
+    if (this.state === 'ended') return;
+    this.stopTyping();
+    clearTimeout(this.confirmationTimer);
     this.state = 'ended';
     this.touch();
     // Nothing captured outlives the session: the final callback carries the masks, taken now.
@@ -209,7 +264,7 @@ export class PaySession {
   }
 
   private requiredNames(): string {
-    return this.required().map((field) => REQUIRED_NAMES[field]).join(',');
+    return requiredNames(this.required(), this.unmatched());
   }
 
   private touch(): void {
@@ -235,12 +290,15 @@ export class PaySession {
       ...fields,
     };
     const url = this.settings.statusCallback;
-    this.chain = this.chain.then(() => this.hooks.notify(url, body)).catch(() => undefined);
+    this.chain = this.chain.then(() => this.hooks.notify(url, body)).then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   /** The masked capture state; the field being typed shows one x per digit so far. */
   private maskedFields(): Record<string, string> {
-    const typing = this.capturing;
+    const typing = this.typing;
     const fields = maskedFields((field) => (typing?.field === field ? undefined : this.captured.get(field)?.reveal()));
     if (typing) fields[CALLBACK_NAMES[typing.field]] = 'x'.repeat(typing.digits.length);
     return fields;

@@ -171,7 +171,7 @@ describe('agent-assisted payments through the simulator and the bridge', () => {
     expect(await session.capture('security-code', `${CVV}#`)).toMatchObject({ SecurityCode: 'xxx', Required: '' });
 
     const before = bridgePayments().length;
-    expect((await session.update({ Status: 'complete' })).status).toBe(200);
+    expect((await session.update({ Status: 'complete' })).status).toBe(202);
     const final = await waitForSession(callback, session.sid, (body) => body.Result !== undefined);
     const charged = bridgePayments().slice(before);
     expect(charged).toHaveLength(1);
@@ -250,7 +250,7 @@ describe('agent-assisted payments through the simulator and the bridge', () => {
     const second = await agent(simulator, callback, callSid).start({ ChargeAmount: '5.00' });
     expect(second.body).toMatchObject({ code: 64021 });
     const sequence = await session.update({ Capture: 'security-code' });
-    expect(sequence.status).toBe(200);
+    expect(sequence.status).toBe(202);
     expect(await waitForSession(callback, session.sid, (body) => body.ErrorType !== undefined)).toMatchObject({ ErrorType: 'invalid-card-number-security-code-capture-sequence' });
   });
 
@@ -275,7 +275,7 @@ describe('agent-assisted payments through the simulator and the bridge', () => {
       .auth(ACCOUNT_SID, AUTH_TOKEN)
       .type('form')
       .send({ IdempotencyKey: key, StatusCallback: `${callback.url}/status`, Status: 'cancel' });
-    expect(cancel.status).toBe(200);
+    expect(cancel.status).toBe(202);
     const otherAccount = await createWithKey(OTHER_ACCOUNT_SID, callA, key);
     expect(otherAccount.status).toBe(201);
     expect(otherAccount.body).toMatchObject({ account_sid: OTHER_ACCOUNT_SID, call_sid: callA });
@@ -295,7 +295,7 @@ describe('agent-assisted payments through the simulator and the bridge', () => {
     expect(foreign.body).toMatchObject({ code: 20404 });
     await simulator.settled();
     expect(callback.at('/foreign')).toEqual([]);
-    expect((await session.update({ Capture: 'payment-card-number' })).status).toBe(200);
+    expect((await session.update({ Capture: 'payment-card-number' })).status).toBe(202);
     await session.update({ Status: 'cancel' });
   });
 
@@ -306,7 +306,7 @@ describe('agent-assisted payments through the simulator and the bridge', () => {
     await session.capture('payment-card-number', `${CARD}#`);
     await session.capture('expiration-date', '1230#');
     const calls = held.requests.length;
-    expect((await session.update({ Status: 'complete' })).status).toBe(200);
+    expect((await session.update({ Status: 'complete' })).status).toBe(202);
     await held.received(calls + 1);
 
     const second = await agent(simulator, callback, callSid).start({ ChargeAmount: '5.00' });

@@ -1,4 +1,4 @@
-import type { CallbackReceiver } from '../helpers/callback-receiver';
+import type { ReceivedRequest } from '../helpers/callback-receiver';
 import { expectNoSecrets } from '../helpers/leaks';
 
 /** The clear payment values a test file typed on the simulated keypad. */
@@ -19,7 +19,7 @@ const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
  * anything between its digits ("4111 1111 1111 1111"); a CVV, being short, as a value of
  * its own (=973&, "9 7 3"), not inside a longer number or a sid's hex.
  */
-export function expectNoTypedValues(receivers: CallbackReceiver[], typed: TypedValues): void {
+export function expectNoTypedValues(receivers: Array<{ received: ReceivedRequest[] }>, typed: TypedValues): void {
   const received = receivers.flatMap((receiver) => receiver.received);
   expect(received.length).toBeGreaterThan(0);
   const raw = received.map((request) => request.raw).join('\n');

@@ -14,7 +14,10 @@ const CVV = '837';
 const ROUTING = '244183602';
 const BANK_ACCOUNT = '987654321';
 /** Every clear value typed on the keypad in this file; no status callback or action body may hold one. */
-const TYPED = { cards: [CARD, ...BAD_CARDS], cvvs: [CVV], bankAccounts: [BANK_ACCOUNT], routingNumbers: [ROUTING] };
+const TYPED = { cards: [CARD, ...BAD_CARDS, '5555555555554444'], cvvs: [CVV], bankAccounts: [BANK_ACCOUNT], routingNumbers: [ROUTING] };
+
+/** What the call said, in order, from its events (the simulator also records fetches, hang-ups and more). */
+const said = (events: Array<{ type: string; text?: string }>) => events.filter((event) => event.type === 'say').map((event) => event.text);
 
 let calls = 0;
 const callSid = () => `CA${(0xf000 + ++calls).toString(16).padStart(32, '0')}`;
@@ -68,7 +71,7 @@ describe('IVR <Pay> through the simulator and the bridge', () => {
   test('when the caller answers every prompt, then the bridge charges and the action gets success with masked fields', async () => {
     const call = callSid();
     const started = await pay(call, { action: `${receiver.url}/paid`, chargeAmount: '10.00', maxAttempts: '2' });
-    expect(started.body.events).toEqual(['Please enter your card number, followed by the pound key.']);
+    expect(said(started.body.events)).toEqual(['Please enter your card number, followed by the pound key.']);
     await press(call, `${CARD}#`);
     await press(call, '1230#');
     await press(call, `${CVV}#`);
@@ -86,7 +89,7 @@ describe('IVR <Pay> through the simulator and the bridge', () => {
     });
     const statuses = receiver.at('/status').filter((body) => body.CallSid === call);
     expect(statuses.map((body) => body.For)).toEqual(['payment-card-number', 'expiration-date', 'security-code', 'postal-code', 'payment-processing']);
-    const events = (await request(simulator.url).get(`/simulator/calls/${call}/events`)).body.events as string[];
+    const events = said((await request(simulator.url).get(`/simulator/calls/${call}/events`)).body.events);
     expect(events).toContain('Please enter your security code, followed by the pound key.');
   });
 
@@ -138,12 +141,12 @@ describe('IVR <Pay> through the simulator and the bridge', () => {
       </Response>`;
     const started = await request(simulator.url).post(`/simulator/calls/${call}/pay`).type('text/xml').send(twiml);
     expect(started.status).toBe(201);
-    expect(started.body.events).toEqual(['Your card number, please.']);
+    expect(said(started.body.events)).toEqual(['Your card number, please.']);
     await press(call, `${CARD}#`);
     await press(call, '0120#');
     await press(call, '1230#');
     expect(await actionOf('/twiml')).toMatchObject({ Result: 'success', PaymentConfirmationCode: 'ch_1', ExpirationDate: '1230' });
-    const events = (await request(simulator.url).get(`/simulator/calls/${call}/events`)).body.events as string[];
+    const events = said((await request(simulator.url).get(`/simulator/calls/${call}/events`)).body.events);
     expect(events.slice(0, 3)).toEqual([
       'Your card number, please.',
       'Please enter your expiration date, two digits for the month and two for the year.',
@@ -194,6 +197,44 @@ describe('IVR <Pay> through the simulator and the bridge', () => {
     await pay(call, { action: `${receiver.url}/one-try`, chargeAmount: '10.00', maxAttempts: 'many' });
     await press(call, `${BAD_CARDS[0]}#`);
     expect(await actionOf('/one-try')).toMatchObject({ Result: 'too-many-failed-attempts', PaymentError: 'invalid-card-number' });
+  });
+
+  test('when a <Prompt requireMatchingInputs> asks for the card twice and the entries differ, then input-matching-failed and the field starts over; matched, the charge goes through', async () => {
+    const call = callSid();
+    const twiml = `<Response><Pay paymentConnector="Fake" chargeAmount="6.00" action="${receiver.url}/matched" statusCallback="${receiver.url}/status"
+        timeout="60" maxAttempts="2" securityCode="false" postalCode="false">
+        <Prompt for="payment-card-number" requireMatchingInputs="true"><Say>Once more, your card number.</Say></Prompt>
+        <Prompt for="payment-card-number" errorType="input-matching-failed"><Say>Those did not match. Your card number, please.</Say></Prompt>
+      </Pay></Response>`;
+    await request(simulator.url).post(`/simulator/calls/${call}/pay`).type('text/xml').send(twiml).expect(201);
+    await press(call, `${CARD}#`);
+    await press(call, '5555555555554444#');
+    await press(call, `${CARD}#`);
+    await press(call, `${CARD}#`);
+    await press(call, '1230#');
+    expect(await actionOf('/matched')).toMatchObject({ Result: 'success', PaymentConfirmationCode: 'ch_1', PaymentCardNumber: 'xxxx xxxx xxxx 1111' });
+    expect(receiver.at('/status').filter((body) => body.CallSid === call).map((body) => [body.For, body.Attempt, body.ErrorType])).toEqual([
+      ['payment-card-number', '1', 'input-matching-failed'],
+      ['payment-card-number', '2', undefined],
+      ['expiration-date', '1', undefined],
+      ['payment-processing', '1', undefined],
+    ]);
+    const events = said((await request(simulator.url).get(`/simulator/calls/${call}/events`)).body.events);
+    expect(events.slice(0, 5)).toEqual([
+      'Please enter your card number, followed by the pound key.',
+      'Once more, your card number.',
+      'Those did not match. Your card number, please.',
+      'Once more, your card number.',
+      'Please enter your expiration date, two digits for the month and two for the year.',
+    ]);
+  });
+
+  test('when a <Pay> names a connector that is not installed, then 64004 answers and no call starts paying', async () => {
+    const call = callSid();
+    const answer = await pay(call, { action: `${receiver.url}/nowhere`, paymentConnector: 'Missing', chargeAmount: '1.00' });
+    expect(answer.status).toBe(400);
+    expect(answer.body).toMatchObject({ code: 64004 });
+    expect((await request(simulator.url).post(`/simulator/calls/${call}/dtmf`).type('form').send({ Digits: '1' })).status).toBe(409);
   });
 
   test('when every request the simulator posted is read raw, then none holds a full card, CVV, bank account or routing number', async () => {
