@@ -195,3 +195,109 @@ export class ConfigError extends StartupError {}
 
 /** A mapping file is invalid; the message names the file and the path inside it. */
 export class MappingError extends StartupError {}
+
+// ---- The session API (stage 2): answered as {"error": {"code", "message"}}.
+
+/** A session the client does not have (another client's is the same: a 404). */
+export class SessionNotFound extends BridgeError {
+  readonly code = 'SESSION_NOT_FOUND';
+  readonly httpStatus = 404;
+}
+
+/** A body that fails the endpoint's schema; the message names each field and its rule. */
+export class ValidationFailed extends BridgeError {
+  readonly code = 'VALIDATION_FAILED';
+  readonly httpStatus = 422;
+}
+
+/** The same Idempotency-Key was used with a different body. */
+export class IdempotencyKeyReused extends BridgeError {
+  readonly code = 'IDEMPOTENCY_KEY_REUSED';
+  readonly httpStatus = 409;
+}
+
+/** The call already has a session that has not ended: one at a time per call. */
+export class CallHasActiveSession extends BridgeError {
+  readonly code = 'CALL_HAS_ACTIVE_SESSION';
+  readonly httpStatus = 409;
+}
+
+/** Capture and complete need a session that is capturing. */
+export class SessionNotCapturing extends BridgeError {
+  readonly code = 'SESSION_NOT_CAPTURING';
+  readonly httpStatus = 409;
+}
+
+/** Complete needs every field captured. */
+export class FieldsMissing extends BridgeError {
+  readonly code = 'FIELDS_MISSING';
+  readonly httpStatus = 409;
+}
+
+/** The field is not one this session collects (a bank field on a card session, a security code it does not ask for). */
+export class FieldNotInSession extends BridgeError {
+  readonly code = 'FIELD_NOT_IN_SESSION';
+  readonly httpStatus = 409;
+}
+
+/** Twilio needs the card's brand to know the security code's length: the card number comes first. */
+export class CardNumberFirst extends BridgeError {
+  readonly code = 'CARD_NUMBER_FIRST';
+  readonly httpStatus = 409;
+}
+
+/** The payment is being processed: it can no longer be cancelled or changed. */
+export class SessionProcessing extends BridgeError {
+  readonly code = 'SESSION_PROCESSING';
+  readonly httpStatus = 409;
+}
+
+/** The session has ended (succeeded, failed, cancelled or expired). */
+export class SessionEnded extends BridgeError {
+  readonly code = 'SESSION_ENDED';
+  readonly httpStatus = 409;
+}
+
+/** Twilio refused the request (its error code is in the message and the session's result). */
+export class TwilioRefused extends BridgeError {
+  readonly code = 'TWILIO_REFUSED';
+  readonly httpStatus = 409;
+
+  constructor(
+    message: string,
+    /** Twilio's own error code (64021, 20404...), when it gave one. */
+    readonly twilioCode: string | null = null,
+  ) {
+    super(message);
+  }
+}
+
+/** Twilio could not be reached or did not answer: nothing changed at Twilio as far as the service knows. */
+export class TwilioUnavailable extends BridgeError {
+  readonly code = 'TWILIO_UNAVAILABLE';
+  readonly httpStatus = 502;
+}
+
+/** The client already holds as many event streams as it may (MAX_EVENT_STREAMS_PER_CLIENT). */
+export class TooManyStreams extends BridgeError {
+  readonly code = 'TOO_MANY_STREAMS';
+  readonly httpStatus = 429;
+}
+
+/** The access token does not carry the scope the endpoint needs (sessions:read calling capture). */
+export class InsufficientScope extends BridgeError {
+  readonly code = 'INSUFFICIENT_SCOPE';
+  readonly httpStatus = 403;
+}
+
+/** A request that says it is Twilio's carries no X-Twilio-Signature. */
+export class MissingSignature extends BridgeError {
+  readonly code = 'MISSING_SIGNATURE';
+  readonly httpStatus = 400;
+}
+
+/** A request that says it is Twilio's carries a signature Twilio did not make (forged, or changed on the way). */
+export class InvalidSignature extends BridgeError {
+  readonly code = 'INVALID_SIGNATURE';
+  readonly httpStatus = 403;
+}

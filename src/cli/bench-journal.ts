@@ -38,6 +38,7 @@ function claim(index: number, run: string): NewClaim {
     cardBrand: 'visa',
     last4: '1111',
     credentialHash: 'c'.repeat(32),
+    sessionId: null,
     fingerprint: 'b'.repeat(64),
     owner: 'bench',
   };

@@ -44,7 +44,7 @@ export function sendAnswer(res: Response, answer: WireAnswer): void {
  * the router cannot decode is a URIError; a corrupt gzip/deflate/br body is an http-error with a
  * 4xx status. Undefined for anything else (a bug, for answerFailure).
  */
-function fromLibrary(error: unknown): BridgeError | undefined {
+export function fromLibrary(error: unknown): BridgeError | undefined {
   if (error instanceof BridgeError) return error;
   const type = (error as { type?: unknown } | null)?.type;
   switch (type) {

@@ -35,6 +35,8 @@ export interface RequestContext {
   answerStatus?: number;
   /** The client closed the connection before its answer was sent. */
   clientGone?: boolean;
+  /** A session API route: failures are answered `{"error": {"code", "message"}}`. */
+  apiErrors?: boolean;
   /** Called once the answer is built (see markAnswered). */
   onAnswered?: () => void;
   /** The address the client's limits are counted by (clientAddress). */

@@ -186,8 +186,15 @@ function claimFor(connector: GatewayConnector, account: GatewayAccount, payment:
       .update(JSON.stringify([payment.method, payment.tender, payment.amount ?? '', payment.currency ?? '', cardBrand ?? '', last4 ?? '']))
       .digest('hex'),
     credentialHash: account.credentialHash,
+    sessionId: sessionIdOf(payment),
     owner,
   };
+}
+
+/** The payment session a request belongs to: Twilio hands on the `session_id` parameter a session gave it. */
+function sessionIdOf(payment: PaymentRequest): string | null {
+  const id = payment.parameters.session_id;
+  return id !== undefined && /^ps_[0-9a-f]{32}$/.test(id) ? id : null;
 }
 
 function factsOf(payment: PaymentRequest): PaymentFacts {

@@ -34,6 +34,8 @@ export interface JournalRecord extends TransactionKey {
    * same. Null for records written before it was kept.
    */
   credentialHash: string | null;
+  /** The payment session (ps_...) this payment belongs to, when its request named one in `parameters`. */
+  sessionId: string | null;
   status: JournalStatus;
   /** The service instance that claimed it (see instances.ts). */
   owner: string;

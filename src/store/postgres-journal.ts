@@ -44,11 +44,11 @@ export function postgresJournalOver(pool: Pool, { ownsPool }: { ownsPool: boolea
     async claim(claim, now) {
       const inserted = await pool.query(
         `INSERT INTO transactions (connector, account, transaction_id, method, tender, amount, currency, card_brand, last4,
-                                   fingerprint, credential_hash, status, owner, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', $12, $13, $13)
+                                   fingerprint, credential_hash, session_id, status, owner, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'pending', $13, $14, $14)
          ON CONFLICT (connector, account, transaction_id) DO NOTHING`,
         [claim.connector, claim.account, claim.transactionId, claim.method, claim.tender, claim.amount, claim.currency,
-          claim.cardBrand, claim.last4, claim.fingerprint, claim.credentialHash, claim.owner, now],
+          claim.cardBrand, claim.last4, claim.fingerprint, claim.credentialHash, claim.sessionId, claim.owner, now],
       );
       if (inserted.rowCount === 1) return { claimed: true };
       const existing = await get(claim);

@@ -14,6 +14,7 @@ export interface TransactionRow {
   last4: string | null;
   fingerprint: string;
   credential_hash: string | null;
+  session_id?: string | null;
   status: string;
   owner: string;
   gateway_transaction_id: string | null;
@@ -51,6 +52,7 @@ export function recordFromRow(row: TransactionRow): JournalRecord {
     last4: row.last4,
     fingerprint: row.fingerprint,
     credentialHash: row.credential_hash ?? null,
+    sessionId: row.session_id ?? null,
     status: row.status as JournalStatus,
     owner: row.owner,
     gatewayTransactionId: row.gateway_transaction_id,

@@ -33,9 +33,9 @@ export function sqliteJournalOver(db: Database.Database, { ownsDatabase }: { own
 
   const insertClaim = db.prepare(`
     INSERT INTO transactions (connector, account, transaction_id, method, tender, amount, currency, card_brand, last4,
-                              fingerprint, credential_hash, status, owner, created_at, updated_at)
+                              fingerprint, credential_hash, session_id, status, owner, created_at, updated_at)
     VALUES (@connector, @account, @transactionId, @method, @tender, @amount, @currency, @cardBrand, @last4,
-            @fingerprint, @credentialHash, 'pending', @owner, @now, @now)
+            @fingerprint, @credentialHash, @sessionId, 'pending', @owner, @now, @now)
     ON CONFLICT (connector, account, transaction_id) DO NOTHING`);
   const selectOne = db.prepare<[string, string, string], TransactionRow>(
     'SELECT * FROM transactions WHERE connector = ? AND account = ? AND transaction_id = ?',

@@ -15,6 +15,7 @@ export function claimFor(transactionId: string, overrides: Partial<NewClaim> = {
     last4: '1111',
     fingerprint: 'f'.repeat(64),
     credentialHash: 'c'.repeat(32),
+    sessionId: null,
     owner: 'instance-a',
     ...overrides,
   };

@@ -1,0 +1,112 @@
+import express, { Router, type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
+import { createSession } from 'better-sse';
+import { TooManyStreams, ValidationFailed } from '../errors';
+import type { Logger } from '../logging/logger';
+import type { AgentSessions } from '../sessions/agent-sessions';
+import type { Scope } from '../sessions/api-clients';
+import type { SessionEvents } from '../sessions/session-events';
+import { captureSchema, createSessionSchema, listQuerySchema, validated, validatedQuery, type CreateSessionBody } from '../sessions/session-schemas';
+import type { FieldKey, SessionState } from '../sessions/session';
+import { answerApiFailure } from './api-errors';
+import { contextOf } from './request-context';
+
+export interface SessionRoutesOptions {
+  sessions: AgentSessions;
+  events: SessionEvents;
+  /** Bearer-token authentication with a scope; the client's id is then known. */
+  requireScope(scope: Scope): RequestHandler;
+  clientIdOf(res: Response): string;
+  maxStreamsPerClient: number;
+  logger: Logger;
+}
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+/** A comment every 15 s keeps an idle stream (and every proxy on its way) open. */
+const HEARTBEAT_MS = 15_000;
+
+/**
+ * The session API (/v1/sessions): thin routes that parse, authenticate, validate and call the
+ * session use cases (src/sessions/). Errors are `{"error": {"code", "message"}}` with their status.
+ */
+export function sessionRoutes(options: SessionRoutesOptions): Router {
+  const { sessions, requireScope, clientIdOf } = options;
+  const router = Router();
+  const json = express.json({ limit: 16 * 1024, type: () => true });
+  const named =
+    (route: string): RequestHandler =>
+    (_req, res, next) => {
+      contextOf(res).route = route;
+      contextOf(res).apiErrors = true;
+      next();
+    };
+  const actor = (res: Response) => `client:${clientIdOf(res)}` as const;
+  const id = (req: { params: Record<string, unknown> }) => String(req.params.id);
+
+  router.post('/v1/sessions', named('/v1/sessions'), requireScope('sessions:write'), json, async (req, res) => {
+    const key = req.get('idempotency-key');
+    if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) throw new ValidationFailed('Idempotency-Key must be 1 to 255 printable ASCII characters');
+    const body = validated<CreateSessionBody>(createSessionSchema, req.body);
+    res.status(201).json(await sessions.create(clientIdOf(res), body, key));
+  });
+
+  router.get('/v1/sessions', named('/v1/sessions'), requireScope('sessions:read'), async (req, res) => {
+    const query = validatedQuery<{ reference?: string; state?: SessionState; since?: string; limit: number }>(listQuerySchema, req.originalUrl);
+    const since = query.since === undefined ? undefined : Date.parse(query.since);
+    if (since !== undefined && Number.isNaN(since)) throw new ValidationFailed('since must be an ISO date-time');
+    res.json({ sessions: await sessions.list({ clientId: clientIdOf(res), reference: query.reference, state: query.state, since, limit: query.limit }) });
+  });
+
+  router.get('/v1/sessions/:id', named('/v1/sessions/{id}'), requireScope('sessions:read'), async (req, res) => {
+    res.json((await sessions.get(clientIdOf(res), id(req))).resource);
+  });
+
+  router.get('/v1/sessions/:id/history', named('/v1/sessions/{id}/history'), requireScope('sessions:read'), async (req, res) => {
+    res.json({ history: await sessions.history(clientIdOf(res), id(req)) });
+  });
+
+  router.post('/v1/sessions/:id/capture', named('/v1/sessions/{id}/capture'), requireScope('sessions:write'), json, async (req, res) => {
+    const { field } = validated<{ field: FieldKey }>(captureSchema, req.body);
+    res.json(await sessions.capture(actor(res), clientIdOf(res), id(req), field));
+  });
+
+  router.post('/v1/sessions/:id/complete', named('/v1/sessions/{id}/complete'), requireScope('sessions:write'), async (req, res) => {
+    res.json(await sessions.complete(actor(res), clientIdOf(res), id(req)));
+  });
+
+  router.post('/v1/sessions/:id/cancel', named('/v1/sessions/{id}/cancel'), requireScope('sessions:write'), async (req, res) => {
+    res.json(await sessions.cancel(actor(res), clientIdOf(res), id(req)));
+  });
+
+  const streams = new Map<string, number>();
+  router.get('/v1/sessions/:id/events', named('/v1/sessions/{id}/events'), requireScope('sessions:read'), async (req, res) => {
+    const clientId = clientIdOf(res);
+    const record = await sessions.get(clientId, id(req));
+    const open = streams.get(clientId) ?? 0;
+    if (open >= options.maxStreamsPerClient) throw new TooManyStreams('This client has as many event streams open as it may');
+    streams.set(clientId, open + 1);
+    res.once('close', () => {
+      const left = (streams.get(clientId) ?? 1) - 1;
+      if (left > 0) streams.set(clientId, left);
+      else streams.delete(clientId);
+    });
+    // Unbuffered all the way: no proxy may hold an event back.
+    const stream = await createSession(req, res, { keepAlive: HEARTBEAT_MS, headers: { 'X-Accel-Buffering': 'no', 'Cache-Control': 'no-store' } });
+    const lastSeen = Number(stream.lastId) || 0;
+    const send = (session: unknown, version: number) => {
+      if (stream.isConnected) stream.push(session, 'session', String(version));
+    };
+    const unwatch = options.events.watch(record.resource.id, send);
+    res.once('close', unwatch);
+    // On connect the whole session, unless the client already has this version (Last-Event-ID).
+    const now = await sessions.get(clientId, record.resource.id);
+    if (now.version > lastSeen) send(now.resource, now.version);
+  });
+
+  // Only errors of the routes above: the session API's shape, not the connector's.
+  const answer: ErrorRequestHandler = (error: unknown, _req, res, next) => {
+    if (!contextOf(res).apiErrors) return next(error);
+    answerApiFailure(res, error, options.logger);
+  };
+  router.use(answer);
+  return router;
+}

@@ -1,0 +1,123 @@
+import { createAjv, describeAjvError } from '../ajv';
+import { ValidationFailed } from '../errors';
+import { CARD_FIELDS, FIELD_KEYS, SESSION_STATES, SESSION_TYPES } from './session';
+
+/** Twilio's validCardTypes values. */
+const CARD_TYPES = ['visa', 'mastercard', 'amex', 'maestro', 'discover', 'optima', 'jcb', 'diners-club', 'enroute'] as const;
+
+/** Free text a merchant sends: printable, and never a card or account number in disguise. */
+const text = (maxLength: number, description: string) =>
+  ({ type: 'string', minLength: 1, maxLength, pattern: '^[^\\u0000-\\u001f\\u007f]*$', not: { pattern: '[0-9]{12}' }, description }) as const;
+
+/** POST /v1/sessions: each `description` is the rule in words, and becomes the error message. */
+export const createSessionSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['type', 'call_sid'],
+  properties: {
+    type: { enum: [...SESSION_TYPES], description: 'must be "agent"' },
+    call_sid: { type: 'string', pattern: '^CA[0-9a-fA-F]{32}$', description: "must be a Twilio call sid (CA and 32 hex digits)" },
+    reference: text(255, "must be the merchant's own reference: printable, at most 255 characters, no card number"),
+    amount: {
+      type: 'string',
+      pattern: '^(0*[1-9][0-9]{0,6}(\\.[0-9]{1,2})?|0*\\.(0[1-9]|[1-9][0-9]?))$',
+      description: 'must be a decimal amount above 0 and below 10000000 with at most 2 decimals, such as "10.00" (absent to save the card without charging)',
+    },
+    currency: { type: 'string', pattern: '^[A-Za-z]{3}$', default: 'USD', description: 'must be a 3-letter ISO 4217 code' },
+    payment_method: { enum: ['card', 'ach'], default: 'card', description: 'must be "card" or "ach"' },
+    connector: { type: 'string', pattern: '^[A-Za-z0-9_ -]{1,64}$', description: "must be a Twilio payment connector's name" },
+    description: text(255, 'must be printable, at most 255 characters, no card number'),
+    customer: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        name: text(100, 'must be printable, at most 100 characters'),
+        postal_code: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9 -]{0,15}$', description: 'must be letters and digits (at most 16)' },
+        address: text(200, 'must be printable, at most 200 characters, no card number'),
+        phone: { type: 'string', pattern: '^\\+[1-9][0-9]{6,14}$', description: 'must be an E.164 number such as +14155550100' },
+      },
+      description: 'must be an object of name, postal_code, address and phone',
+    },
+    parameters: {
+      type: 'object',
+      maxProperties: 20,
+      propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$', not: { const: 'session_id' } },
+      additionalProperties: text(255, 'must be printable text, at most 255 characters, no card number'),
+      description: 'must be a flat object of at most 20 text values (session_id is set by the service)',
+    },
+    security_code: { type: 'boolean', default: true, description: 'must be true or false' },
+    postal_code: { type: 'boolean', default: true, description: 'must be true or false' },
+    valid_card_types: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: [...CARD_TYPES] }, description: `must list card types among ${CARD_TYPES.join(', ')}` },
+    require_matching_inputs: { type: 'array', uniqueItems: true, items: { enum: [...CARD_FIELDS] }, description: `must list card fields among ${CARD_FIELDS.join(', ')}` },
+    confirmation: { type: 'boolean', description: 'must be true or false' },
+  },
+} as const;
+
+export interface CreateSessionBody {
+  type: 'agent';
+  call_sid: string;
+  reference?: string;
+  amount?: string;
+  currency: string;
+  payment_method: 'card' | 'ach';
+  connector?: string;
+  description?: string;
+  customer?: { name?: string; postal_code?: string; address?: string; phone?: string };
+  parameters?: Record<string, string>;
+  security_code: boolean;
+  postal_code: boolean;
+  valid_card_types?: string[];
+  require_matching_inputs?: Array<(typeof CARD_FIELDS)[number]>;
+  confirmation?: boolean;
+}
+
+export const captureSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['field'],
+  properties: { field: { enum: [...FIELD_KEYS], description: `must be one of ${FIELD_KEYS.join(', ')}` } },
+} as const;
+
+export const listQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    reference: { type: 'string', minLength: 1, maxLength: 255 },
+    state: { enum: [...SESSION_STATES] },
+    since: { type: 'string', format: 'date-time' },
+    limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+  },
+} as const;
+
+const bodies = createAjv({ useDefaults: true, coerceTypes: false });
+// A query string has only strings: `limit=5` is read as the number it means.
+const queries = createAjv({ useDefaults: true, coerceTypes: true });
+const validators = new Map<object, ReturnType<typeof bodies.compile>>();
+
+/** A query string (from the request's URL) checked against its schema, like a body. */
+export function validatedQuery<T>(schema: object, url: string): T {
+  const params = Object.fromEntries(new URL(url, 'http://local').searchParams);
+  return validated<T>(schema, params, queries);
+}
+
+/** Checks a body (or query) against its schema, with defaults filled in; 422 naming each field and rule otherwise, never a value. */
+export function validated<T>(schema: object, input: unknown, ajv = bodies): T {
+  let validate = validators.get(schema);
+  if (!validate) {
+    validate = ajv.compile(schema);
+    validators.set(schema, validate);
+  }
+  const copy = structuredClone(input ?? {});
+  if (validate(copy)) return copy as T;
+  const rules = (schema as { properties?: Record<string, { description?: string }> }).properties ?? {};
+  const problems = new Set(
+    (validate.errors ?? []).map((error) => {
+      const field = error.instancePath.split('/')[1];
+      if (error.keyword === 'required') return `${String((error.params as { missingProperty: string }).missingProperty)} is required`;
+      if (error.keyword === 'additionalProperties' && !field) return describeAjvError(error).replace(/^\(root\): /, '');
+      const rule = field ? rules[field]?.description : undefined;
+      return rule ? `${field} ${rule}` : describeAjvError(error);
+    }),
+  );
+  throw new ValidationFailed(`Invalid request: ${[...problems].join('; ')}`);
+}

@@ -1,0 +1,107 @@
+import { randomBytes } from 'node:crypto';
+
+/** How a session pays: an agent drives Twilio's Payments API on a live call (IVR and digital come next). */
+export const SESSION_TYPES = ['agent'] as const;
+export type SessionType = (typeof SESSION_TYPES)[number];
+
+export const SESSION_STATES = ['created', 'capturing', 'processing', 'succeeded', 'failed', 'cancelled', 'expired'] as const;
+export type SessionState = (typeof SESSION_STATES)[number];
+/** A session in one of these never changes state again. */
+export const FINAL_STATES: ReadonlySet<SessionState> = new Set(['succeeded', 'failed', 'cancelled', 'expired']);
+/** At most one session per call is in one of these (a database index holds it). */
+export const ACTIVE_STATES = ['created', 'capturing', 'processing'] as const;
+
+export const CARD_FIELDS = ['card_number', 'expiry', 'security_code', 'postal_code'] as const;
+export const BANK_FIELDS = ['routing_number', 'account_number'] as const;
+export type FieldKey = (typeof CARD_FIELDS)[number] | (typeof BANK_FIELDS)[number];
+export const FIELD_KEYS: readonly FieldKey[] = [...CARD_FIELDS, ...BANK_FIELDS];
+
+/** How far the caller is with one field. Never a digit beyond what Twilio masks. */
+export interface FieldProgress {
+  state: 'empty' | 'capturing' | 'captured' | 'invalid';
+  /** The masked value once captured: `xxxx xxxx xxxx 1111`, `xxx`, `*****3602`. */
+  display: string | null;
+  /** Digits typed so far (or captured). */
+  length: number;
+  /** Twilio's ErrorType for an invalid entry, e.g. `invalid-card-number`. */
+  error: string | null;
+}
+
+export interface SessionResult {
+  charge_id?: string | null;
+  token_id?: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  twilio_error_code: string | null;
+}
+
+export interface Customer {
+  name?: string;
+  postal_code?: string;
+  address?: string;
+  phone?: string;
+}
+
+/** The session as every endpoint, event and webhook shows it: never a link that grants access, never a digit. */
+export interface SessionResource {
+  id: string;
+  type: SessionType;
+  state: SessionState;
+  reference: string | null;
+  amount: string | null;
+  currency: string;
+  payment_method: 'card' | 'ach';
+  call_sid: string | null;
+  connector: string;
+  description: string | null;
+  customer: Customer | null;
+  created_at: string;
+  updated_at: string;
+  expires_at: string;
+  fields: Partial<Record<FieldKey, FieldProgress>>;
+  /** Fields still to collect. */
+  required: FieldKey[];
+  result: SessionResult | null;
+}
+
+/** What only the service needs to drive the session at Twilio. */
+export interface SessionInternals {
+  /** Twilio's payment sid (PK...), once Create Payment was accepted. */
+  paymentSid?: string;
+  /** What Create Payment asks Twilio for. */
+  twilio: {
+    connector: string;
+    securityCode: boolean;
+    postalCode: boolean;
+    validCardTypes?: string[];
+    requireMatchingInputs?: FieldKey[];
+    confirmation?: boolean;
+    parameters: Record<string, string>;
+  };
+}
+
+/** A session as the store keeps it. */
+export interface SessionRecord {
+  resource: SessionResource;
+  internals: SessionInternals;
+  clientId: string;
+  /** Grows with every change: events carry it, saves compare it. */
+  version: number;
+  idempotencyKey?: string;
+  requestHash?: string;
+}
+
+/** `ps_` and 128 random bits: unguessable, and never reused. */
+export function newSessionId(): string {
+  return `ps_${randomBytes(16).toString('hex')}`;
+}
+
+export const isFinal = (state: SessionState) => FINAL_STATES.has(state);
+
+/** The fields a session collects, in the order an agent usually asks for them. */
+export function fieldsToCollect(method: 'card' | 'ach', options: { securityCode: boolean; postalCode: boolean }): FieldKey[] {
+  if (method === 'ach') return [...BANK_FIELDS];
+  return CARD_FIELDS.filter((field) => (field === 'security_code' ? options.securityCode : field === 'postal_code' ? options.postalCode : true));
+}
+
+export const emptyField = (): FieldProgress => ({ state: 'empty', display: null, length: 0, error: null });

@@ -1,0 +1,159 @@
+import {
+  CardNumberFirst,
+  FieldNotInSession,
+  FieldsMissing,
+  SessionEnded,
+  SessionNotCapturing,
+  SessionProcessing,
+} from '../errors';
+import { emptyField, isFinal, type FieldKey, type SessionRecord, type SessionResource, type SessionResult, type SessionState } from './session';
+import type { TwilioStatus } from './twilio-status';
+
+/** Something that happened to a session: the only inputs its state changes on. */
+export type SessionEvent =
+  /** Twilio accepted Create Payment: the caller's keypad is captured from now on. */
+  | { kind: 'twilio-accepted'; paymentSid: string }
+  /** Twilio refused Create Payment (or could not be reached): nothing will be collected. */
+  | { kind: 'twilio-refused'; code: string | null; message: string }
+  | { kind: 'capture-requested'; field: FieldKey }
+  | { kind: 'complete-requested' }
+  | { kind: 'cancelled' }
+  | { kind: 'twilio-status'; status: TwilioStatus }
+  /** Not finished in time (cancelled at Twilio first). */
+  | { kind: 'expired' }
+  /** A processing session whose final callback never came, settled from the journal record of its payment. */
+  | { kind: 'settled-from-journal'; approved: boolean; result: SessionResult }
+  /** A processing session whose payment never reached this service: nothing was charged. */
+  | { kind: 'no-payment' };
+
+export interface Transition {
+  record: SessionRecord;
+  /** False when the event changed nothing (a duplicate callback, one after the end). */
+  changed: boolean;
+  /** What happened, for the session's history. */
+  action: string;
+}
+
+/**
+ * The session's state machine: the one place its state, fields and result change. Pure: the
+ * session as it was and an event in, the session as it is now out. An action the state does not
+ * allow throws the session API's 409 for it; a Twilio callback never does (it may arrive twice,
+ * or late, and a final state never goes back).
+ */
+export function apply(record: SessionRecord, event: SessionEvent, now: Date): Transition {
+  const session = structuredClone(record.resource);
+  const internals = structuredClone(record.internals);
+  const unchanged: Transition = { record, changed: false, action: event.kind };
+  const state = session.state;
+
+  switch (event.kind) {
+    case 'twilio-accepted':
+      if (state !== 'created') return unchanged;
+      internals.paymentSid = event.paymentSid;
+      session.state = 'capturing';
+      break;
+    case 'twilio-refused':
+      if (isFinal(state)) return unchanged;
+      session.state = 'failed';
+      session.result = { ...noResult(session), error_code: 'TWILIO_REFUSED', error_message: event.message, twilio_error_code: event.code };
+      break;
+    case 'capture-requested': {
+      allowCapture(session, event.field);
+      session.fields[event.field] = { ...emptyField(), state: 'capturing' };
+      if (!session.required.includes(event.field)) session.required.push(event.field);
+      break;
+    }
+    case 'complete-requested':
+      mustBeCapturing(state);
+      if (session.required.length > 0) throw new FieldsMissing(`Still to collect: ${session.required.join(', ')}`);
+      session.state = 'processing';
+      break;
+    case 'cancelled':
+      if (state === 'processing') throw new SessionProcessing('The payment is being processed and can no longer be cancelled');
+      if (isFinal(state)) throw new SessionEnded(`The session has ended (${state})`);
+      session.state = 'cancelled';
+      break;
+    case 'expired':
+      if (state !== 'created' && state !== 'capturing') return unchanged;
+      session.state = 'expired';
+      break;
+    case 'settled-from-journal':
+      if (state !== 'processing') return unchanged;
+      session.state = event.approved ? 'succeeded' : 'failed';
+      session.result = event.result;
+      break;
+    case 'no-payment':
+      if (state !== 'processing') return unchanged;
+      session.state = 'failed';
+      session.result = { ...noResult(session), error_code: 'NO_PAYMENT', error_message: 'The payment never reached the service: nothing was charged' };
+      break;
+    case 'twilio-status':
+      if (isFinal(state)) return unchanged;
+      applyStatus(session, event.status);
+      break;
+  }
+  if (JSON.stringify(session) === JSON.stringify(record.resource) && JSON.stringify(internals) === JSON.stringify(record.internals)) return unchanged;
+  session.updated_at = now.toISOString();
+  return {
+    record: { ...record, resource: session, internals, version: record.version + 1 },
+    changed: true,
+    action: event.kind === 'capture-requested' ? `capture ${event.field}` : event.kind,
+  };
+}
+
+function mustBeCapturing(state: SessionState): void {
+  if (state === 'capturing') return;
+  if (state === 'processing') throw new SessionProcessing('The payment is being processed');
+  if (isFinal(state)) throw new SessionEnded(`The session has ended (${state})`);
+  throw new SessionNotCapturing('Twilio has not started capturing yet');
+}
+
+function allowCapture(session: SessionResource, field: FieldKey): void {
+  mustBeCapturing(session.state);
+  if (!(field in session.fields)) throw new FieldNotInSession(`This session does not collect ${field}`);
+  if (field === 'security_code' && session.fields.card_number?.state !== 'captured') {
+    throw new CardNumberFirst('The security code can be asked for once the card number is captured: its length depends on the card');
+  }
+}
+
+/** What a status callback says: the field being typed, an invalid entry, a captured value, the end. */
+function applyStatus(session: SessionResource, status: TwilioStatus): void {
+  const field = status.capture;
+  if (field && field in session.fields) {
+    if (status.partial) {
+      session.fields[field] = { state: 'capturing', display: null, length: status.typed[field] ?? 0, error: null };
+    } else if (status.errorType) {
+      session.fields[field] = { state: 'invalid', display: null, length: 0, error: status.errorType };
+    } else if (status.shown[field] !== undefined) {
+      session.fields[field] = { state: 'captured', display: status.shown[field]!, length: status.typed[field] ?? 0, error: null };
+    }
+  }
+  // Values shown beside the one being captured (the final callback shows them all).
+  for (const [key, shown] of Object.entries(status.shown) as Array<[FieldKey, string]>) {
+    const progress = session.fields[key];
+    if (key !== field && progress?.state === 'captured') progress.display = shown;
+  }
+  if (status.required) session.required = status.required.filter((key) => key in session.fields);
+  if (status.result === undefined) return;
+
+  if (status.result === 'success') {
+    session.state = 'succeeded';
+    const id = status.confirmationCode ?? status.token ?? null;
+    session.result = { ...(session.amount ? { charge_id: id } : { token_id: id }), error_code: null, error_message: null, twilio_error_code: null };
+  } else if (status.result === 'caller-interrupted-with-star' || status.result === 'caller-hung-up') {
+    session.state = 'cancelled';
+    session.result = { ...noResult(session), error_code: status.result, error_message: null, twilio_error_code: null };
+  } else {
+    session.state = 'failed';
+    session.result = {
+      ...noResult(session),
+      error_code: status.connectorError ?? status.result,
+      error_message: status.paymentError ?? null,
+      twilio_error_code: status.payErrorCode ?? null,
+    };
+  }
+}
+
+function noResult(session: SessionResource): SessionResult {
+  return { ...(session.amount ? { charge_id: null } : { token_id: null }), error_code: null, error_message: null, twilio_error_code: null };
+}

@@ -1,0 +1,126 @@
+import { CardNumberFirst, FieldNotInSession, FieldsMissing, SessionEnded, SessionNotCapturing, SessionProcessing } from '../../src/errors';
+import { emptyField, fieldsToCollect, type SessionRecord } from '../../src/sessions/session';
+import { apply, type SessionEvent } from '../../src/sessions/transitions';
+import { readTwilioStatus } from '../../src/sessions/twilio-status';
+
+/** The session's state machine on its own: events in, the session out, every refusal a 409 of its own. */
+const NOW = new Date('2026-11-30T12:00:00Z');
+
+function session(overrides: Partial<SessionRecord['resource']> = {}): SessionRecord {
+  const fields = fieldsToCollect(overrides.payment_method ?? 'card', { securityCode: true, postalCode: true });
+  return {
+    clientId: 'crm',
+    version: 1,
+    internals: { twilio: { connector: 'Default', securityCode: true, postalCode: true, parameters: {} } },
+    resource: {
+      id: 'ps_00000000000000000000000000000001',
+      type: 'agent',
+      state: 'created',
+      reference: 'order-1',
+      amount: '10.00',
+      currency: 'USD',
+      payment_method: 'card',
+      call_sid: 'CA00000000000000000000000000000001',
+      connector: 'Default',
+      description: null,
+      customer: null,
+      created_at: NOW.toISOString(),
+      updated_at: NOW.toISOString(),
+      expires_at: NOW.toISOString(),
+      fields: Object.fromEntries(fields.map((field) => [field, emptyField()])),
+      required: [...fields],
+      result: null,
+      ...overrides,
+    },
+  };
+}
+
+const run = (record: SessionRecord, ...events: SessionEvent[]) => events.reduce((current, event) => apply(current, event, NOW).record, record);
+const status = (form: Record<string, string>): SessionEvent => ({ kind: 'twilio-status', status: readTwilioStatus(form) });
+const capturing = () => run(session(), { kind: 'twilio-accepted', paymentSid: 'PK1' });
+
+test('when Twilio accepts the pay session, then the session captures, and the version grows with each change', () => {
+  const record = capturing();
+  expect(record.resource.state).toBe('capturing');
+  expect(record.internals.paymentSid).toBe('PK1');
+  expect(record.version).toBe(2);
+});
+
+test('when the caller types, then the field shows how many digits, never which; a bad number is invalid; a good one is masked', () => {
+  let record = run(capturing(), { kind: 'capture-requested', field: 'card_number' });
+  expect(record.resource.fields.card_number).toEqual({ state: 'capturing', display: null, length: 0, error: null });
+  record = run(record, status({ Capture: 'payment-card-number', PartialResult: 'true', PaymentCardNumber: 'xxxxxx' }));
+  expect(record.resource.fields.card_number).toEqual({ state: 'capturing', display: null, length: 6, error: null });
+  record = run(record, status({ Capture: 'payment-card-number', PartialResult: 'false', ErrorType: 'invalid-card-number' }));
+  expect(record.resource.fields.card_number).toEqual({ state: 'invalid', display: null, length: 0, error: 'invalid-card-number' });
+  record = run(
+    record,
+    { kind: 'capture-requested', field: 'card_number' },
+    status({ Capture: 'payment-card-number', PartialResult: 'false', PaymentCardNumber: 'xxxx xxxx xxxx 1111', Required: 'ExpirationDate,SecurityCode,PostalCode' }),
+  );
+  expect(record.resource.fields.card_number).toEqual({ state: 'captured', display: 'xxxx xxxx xxxx 1111', length: 16, error: null });
+  expect(record.resource.required).toEqual(['expiry', 'security_code', 'postal_code']);
+});
+
+test('when Twilio shows a routing number in clear or an expiry, then the session keeps only this service\'s masks', () => {
+  let record = run(session({ payment_method: 'ach', fields: { routing_number: emptyField(), account_number: emptyField() }, required: ['routing_number', 'account_number'] }), {
+    kind: 'twilio-accepted',
+    paymentSid: 'PK1',
+  });
+  record = run(record, status({ Capture: 'bank-routing-number', PartialResult: 'false', BankRoutingNumber: '244183602' }));
+  expect(record.resource.fields.routing_number?.display).toBe('*****3602');
+  expect(JSON.stringify(record)).not.toContain('244183602');
+  const card = run(capturing(), { kind: 'capture-requested', field: 'expiry' }, status({ Capture: 'expiration-date', PartialResult: 'false', ExpirationDate: '1230' }));
+  expect(card.resource.fields.expiry?.display).toBe('xxxx');
+});
+
+test.each([
+  ['a capture before Twilio started', session(), { kind: 'capture-requested', field: 'card_number' }, SessionNotCapturing],
+  ['a bank field on a card session', capturing(), { kind: 'capture-requested', field: 'routing_number' }, FieldNotInSession],
+  ['the security code before the card number', capturing(), { kind: 'capture-requested', field: 'security_code' }, CardNumberFirst],
+  ['complete with fields missing', capturing(), { kind: 'complete-requested' }, FieldsMissing],
+  ['cancel while processing', run(capturing(), status({ Required: '' }), { kind: 'complete-requested' }), { kind: 'cancelled' }, SessionProcessing],
+  ['cancel once cancelled', run(capturing(), { kind: 'cancelled' }), { kind: 'cancelled' }, SessionEnded],
+] as Array<[string, SessionRecord, SessionEvent, new (message: string) => Error]>)('when %s is asked, then it is refused with its own 409', (_label, record, event, refusal) => {
+  expect(() => apply(record, event, NOW)).toThrow(refusal);
+});
+
+test('when every field is in and the agent completes, then processing; a success callback ends it with the confirmation code', () => {
+  let record = run(capturing(), status({ Required: '' }), { kind: 'complete-requested' });
+  expect(record.resource.state).toBe('processing');
+  record = run(record, status({ Result: 'success', PaymentConfirmationCode: '000000000042', Required: '' }));
+  expect(record.resource.state).toBe('succeeded');
+  expect(record.resource.result).toEqual({ charge_id: '000000000042', error_code: null, error_message: null, twilio_error_code: null });
+});
+
+test('when a decline is called back, then failed with the connector\'s code and Twilio\'s', () => {
+  const record = run(
+    capturing(),
+    status({ Required: '' }),
+    { kind: 'complete-requested' },
+    status({ Result: 'payment-connector-error', ConnectorError: '30002', PayErrorCode: '64008', PaymentError: 'DECLINED' }),
+  );
+  expect(record.resource.state).toBe('failed');
+  expect(record.resource.result).toEqual({ charge_id: null, error_code: '30002', error_message: 'DECLINED', twilio_error_code: '64008' });
+});
+
+test('when callbacks come twice or after the end, then a final state never goes back and nothing changes', () => {
+  const ended = run(capturing(), status({ Required: '' }), { kind: 'complete-requested' }, status({ Result: 'success', PaymentConfirmationCode: 'c1' }));
+  for (const late of [status({ Capture: 'payment-card-number', PartialResult: 'true', PaymentCardNumber: 'xx' }), status({ Result: 'payment-connector-error' }), { kind: 'expired' } as SessionEvent]) {
+    const transition = apply(ended, late, NOW);
+    expect(transition.changed).toBe(false);
+    expect(transition.record).toBe(ended);
+  }
+});
+
+test('when a tokenize session succeeds, then its result carries the token, and a caller\'s star or hang-up cancels', () => {
+  const tokenized = run(session({ amount: null }), { kind: 'twilio-accepted', paymentSid: 'PK1' }, status({ Required: '' }), { kind: 'complete-requested' }, status({ Result: 'success', PaymentToken: 'tok_1' }));
+  expect(tokenized.resource.result).toMatchObject({ token_id: 'tok_1' });
+  expect(run(capturing(), status({ Result: 'caller-hung-up' })).resource.state).toBe('cancelled');
+});
+
+test('when the session expires, then only one still collecting expires; a processing one waits for its result', () => {
+  expect(run(capturing(), { kind: 'expired' }).resource.state).toBe('expired');
+  const processing = run(capturing(), status({ Required: '' }), { kind: 'complete-requested' });
+  expect(apply(processing, { kind: 'expired' }, NOW).changed).toBe(false);
+});
