@@ -1,4 +1,5 @@
 import { connectorAnswerSchema } from '../contract/connector-answer';
+import { sessionPaths, sessionSecuritySchemes } from './openapi-sessions';
 import { connectorRequestSchema } from '../contract/request-schema';
 import { journalQuerySchema } from '../store/journal-query';
 import { JOURNAL_STATUSES } from '../store/journal';
@@ -55,6 +56,8 @@ function paymentOperation(summary: string, withName: boolean) {
 export interface OpenApiOptions {
   /** GET /transactions is served (ADMIN_TOKEN is set). Off, it is left out of the document. */
   transactionsApi: boolean;
+  /** The session API is served (TWILIO_ACCOUNT_SID is set). */
+  sessionsApi?: boolean;
 }
 
 /** The reconciliation API, and the Bearer scheme only it uses. */
@@ -82,7 +85,7 @@ const adminTokenScheme = { adminToken: { type: 'http', scheme: 'bearer', descrip
  * An API that is off is not described: the public document does not tell a scanner that a
  * reconciliation API exists, or how it is authenticated, on a service that does not serve it.
  */
-export function openApiDocument({ transactionsApi }: OpenApiOptions) {
+export function openApiDocument({ transactionsApi, sessionsApi = false }: OpenApiOptions) {
   return {
     openapi: '3.1.0',
     info: {
@@ -95,6 +98,7 @@ export function openApiDocument({ transactionsApi }: OpenApiOptions) {
         basicAuth: { type: 'http', scheme: 'basic', description: 'The Twilio connector USERNAME and PASSWORD' },
         ...(transactionsApi ? adminTokenScheme : {}),
         metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, when set' },
+        ...(sessionsApi ? sessionSecuritySchemes : {}),
       },
     },
     paths: {
@@ -105,6 +109,7 @@ export function openApiDocument({ transactionsApi }: OpenApiOptions) {
       '/connectors/{name}/charge': paymentOperation('Legacy path: charge with a named connector', true),
       '/connectors/{name}/tokenize': paymentOperation('Legacy path: tokenize with a named connector', true),
       ...(transactionsApi ? transactionsPaths : {}),
+      ...(sessionsApi ? sessionPaths : {}),
       '/healthz': { get: { summary: 'Liveness: the process answers', responses: { 200: json({ type: 'object', properties: { status: { const: 'ok' } } }, 'Alive') } } },
       '/readyz': {
         get: {

@@ -14,6 +14,15 @@ export interface Metrics {
   paymentsOrphaned(count: number): void;
   /** A connection or request refused by the unauthenticated limits (`in_all` or `per_address`). */
   unauthenticatedRefused(limit: 'in_all' | 'per_address'): void;
+  /** Reports sessions by state and those stuck in processing, read when the metrics are scraped. */
+  watchSessions(source: SessionCounts): void;
+}
+
+/** Where the session gauges are read from, at scrape time. */
+export interface SessionCounts {
+  byState(): Promise<Array<{ state: string; count: number }>>;
+  /** Processing sessions whose final callback is late (settled from the journal, or stuck on an unknown outcome). */
+  stuckProcessing(): Promise<number>;
 }
 
 export function createMetrics(): Metrics {
@@ -62,6 +71,26 @@ export function createMetrics(): Metrics {
 
   return {
     registry,
+    watchSessions(source) {
+      new Gauge({
+        name: 'paybridge_sessions',
+        help: 'Payment sessions, by state',
+        labelNames: ['state'] as const,
+        registers: [registry],
+        async collect() {
+          this.reset();
+          for (const { state, count } of await source.byState()) this.set({ state }, count);
+        },
+      });
+      new Gauge({
+        name: 'paybridge_sessions_stuck_processing',
+        help: 'Sessions processing past the time their result should have come (reconcile those with an unknown payment)',
+        registers: [registry],
+        async collect() {
+          this.set(await source.stuckProcessing());
+        },
+      });
+    },
     paymentsOrphaned: (count) => orphaned.inc(count),
     unauthenticatedRefused: (limit) => refused.inc({ limit }),
     requestStarted: () => inFlight.inc(),

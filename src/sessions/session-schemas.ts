@@ -121,3 +121,55 @@ export function validated<T>(schema: object, input: unknown, ajv = bodies): T {
   );
   throw new ValidationFailed(`Invalid request: ${[...problems].join('; ')}`);
 }
+
+const fieldProgressSchema = {
+  type: 'object',
+  required: ['state', 'display', 'length', 'error'],
+  properties: {
+    state: { enum: ['empty', 'capturing', 'captured', 'invalid'] },
+    display: { type: ['string', 'null'], description: 'The masked value once captured, e.g. "xxxx xxxx xxxx 1111"' },
+    length: { type: 'integer', minimum: 0, description: 'Digits typed so far' },
+    error: { type: ['string', 'null'], description: "Twilio's ErrorType, e.g. invalid-card-number" },
+  },
+} as const;
+
+/** The session resource as every endpoint, event and webhook shows it (for /openapi.json and the tests). */
+export const sessionResourceSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'type', 'state', 'reference', 'amount', 'currency', 'payment_method', 'call_sid', 'connector', 'description', 'customer', 'created_at', 'updated_at', 'expires_at', 'fields', 'required', 'result'],
+  properties: {
+    id: { type: 'string', pattern: '^ps_[0-9a-f]{32}$' },
+    type: { enum: [...SESSION_TYPES] },
+    state: { enum: [...SESSION_STATES] },
+    reference: { type: ['string', 'null'] },
+    amount: { type: ['string', 'null'], description: 'null: the card (or bank account) is saved, not charged' },
+    currency: { type: 'string' },
+    payment_method: { enum: ['card', 'ach'] },
+    call_sid: { type: ['string', 'null'] },
+    connector: { type: 'string', description: "The Twilio payment connector's name" },
+    description: { type: ['string', 'null'] },
+    customer: { type: ['object', 'null'] },
+    created_at: { type: 'string', format: 'date-time' },
+    updated_at: { type: 'string', format: 'date-time' },
+    expires_at: { type: 'string', format: 'date-time' },
+    fields: { type: 'object', propertyNames: { enum: [...FIELD_KEYS] }, additionalProperties: fieldProgressSchema },
+    required: { type: 'array', items: { enum: [...FIELD_KEYS] } },
+    result: {
+      oneOf: [
+        { type: 'null' },
+        {
+          type: 'object',
+          required: ['error_code', 'error_message', 'twilio_error_code'],
+          properties: {
+            charge_id: { type: ['string', 'null'] },
+            token_id: { type: ['string', 'null'] },
+            error_code: { type: ['string', 'null'] },
+            error_message: { type: ['string', 'null'] },
+            twilio_error_code: { type: ['string', 'null'] },
+          },
+        },
+      ],
+    },
+  },
+} as const;

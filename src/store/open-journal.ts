@@ -12,7 +12,7 @@ export interface Store {
 }
 
 /** PostgreSQL when DATABASE_URL is set (several replicas), else the embedded SQLite file under DATA_DIR. */
-export async function openStore(config: Pick<Config, 'databaseUrl' | 'dataDir'>): Promise<Store> {
+export async function openStore(config: { databaseUrl?: string; dataDir: string }): Promise<Store> {
   return opening(config, async () => {
     if (!config.databaseUrl) {
       const db = openSqliteDatabase(config.dataDir);
@@ -44,7 +44,7 @@ export async function openJournal(config: Pick<Config, 'databaseUrl' | 'dataDir'
   });
 }
 
-async function opening<T>(config: Pick<Config, 'databaseUrl' | 'dataDir'>, open: () => Promise<T>): Promise<T> {
+async function opening<T>(config: { databaseUrl?: string; dataDir: string }, open: () => Promise<T>): Promise<T> {
   try {
     return await open();
   } catch (error) {
