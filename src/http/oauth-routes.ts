@@ -65,7 +65,13 @@ export function oauthRoutes({ clients, tokens, throttle, logger }: OAuthRoutesOp
     }
     if (!req.is(FORM_TYPE)) throw refused(400, 'invalid_request', `The body must be ${FORM_TYPE}`);
     const form = formParameters(typeof req.body === 'string' ? req.body : '');
-    const credentials = clientCredentials(req, form);
+    let credentials: { clientId?: string; clientSecret?: string };
+    try {
+      credentials = clientCredentials(req, form);
+    } catch (error) {
+      if (error instanceof TokenRequestRefused && error.error === 'invalid_client') throttle.fail({ address: context.clientAddress });
+      throw error;
+    }
     if (!credentials.clientId || !credentials.clientSecret) {
       throttle.fail({ address: context.clientAddress, account: credentials.clientId || undefined });
       throw refused(401, 'invalid_client', 'Client authentication is required: client_id and client_secret, in the body or with HTTP Basic');
@@ -199,3 +205,78 @@ function asRefusal(error: unknown): TokenRequestRefused {
   }
   return refused(500, 'server_error', 'The token could not be issued');
 }
+
+const tokenError = {
+  type: 'object',
+  required: ['error', 'error_description'],
+  properties: {
+    error: { enum: ['invalid_request', 'invalid_client', 'invalid_scope', 'unsupported_grant_type', 'temporarily_unavailable', 'server_error'] },
+    error_description: { type: 'string' },
+  },
+} as const;
+const tokenErrorAnswer = (description: string) => ({ description, content: { 'application/json': { schema: tokenError } } });
+
+/**
+ * POST /oauth/token and the session API's security scheme (`sessionsOAuth`), for /openapi.json.
+ * Session API operations name it with the scope they need: `security: [{ sessionsOAuth: ['sessions:write'] }]`.
+ */
+export const oauthOpenApi = {
+  paths: {
+    [TOKEN_PATH]: {
+      post: {
+        summary: 'An access token for the session API (OAuth 2.0 client credentials, RFC 6749 4.4)',
+        security: [{}, { oauthClientBasic: [] }],
+        requestBody: {
+          required: true,
+          content: {
+            [FORM_TYPE]: {
+              schema: {
+                type: 'object',
+                required: ['grant_type'],
+                properties: {
+                  grant_type: { const: 'client_credentials' },
+                  scope: { type: 'string', description: 'Space-separated, within the client\'s scopes; all of them when left out' },
+                  client_id: { type: 'string', description: 'With client_secret, when HTTP Basic is not used' },
+                  client_secret: { type: 'string' },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          200: {
+            description: 'The token (Cache-Control: no-store)',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['access_token', 'token_type', 'expires_in', 'scope'],
+                  properties: { access_token: { type: 'string' }, token_type: { const: 'Bearer' }, expires_in: { type: 'integer' }, scope: { type: 'string' } },
+                },
+              },
+            },
+          },
+          400: tokenErrorAnswer('invalid_request, unsupported_grant_type or invalid_scope'),
+          401: tokenErrorAnswer('invalid_client'),
+          405: tokenErrorAnswer('Only POST'),
+          413: tokenErrorAnswer('Body over 4 KB'),
+          429: tokenErrorAnswer('Too many failed authentications (temporarily_unavailable)'),
+          503: tokenErrorAnswer('Too many secret checks at once (temporarily_unavailable)'),
+        },
+      },
+    },
+  },
+  securitySchemes: {
+    oauthClientBasic: { type: 'http', scheme: 'basic', description: 'client_id and client_secret of an API client (npm run api-clients)' },
+    sessionsOAuth: {
+      type: 'oauth2',
+      description: 'A Bearer access token from POST /oauth/token',
+      flows: {
+        clientCredentials: {
+          tokenUrl: TOKEN_PATH,
+          scopes: { 'sessions:write': 'Create sessions and act on them; implies sessions:read', 'sessions:read': 'Read sessions, their history and events' },
+        },
+      },
+    },
+  },
+} as const;

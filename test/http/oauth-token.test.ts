@@ -1,4 +1,7 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import request from 'supertest';
+import { oauthOpenApi } from '../../src/http/oauth-routes';
 import { SecretChecks, type SecretHash } from '../../src/security/secret-hash';
 import { CRM_SECRET, eventually, expectNoSecretsIn, READER_SECRET, secretForms, standardClients } from '../helpers/api-clients';
 import { startSessionAuthServer, type SessionAuthServer } from '../helpers/session-auth-server';
@@ -157,6 +160,15 @@ describe('failed token requests are throttled', () => {
     expect(statuses.filter((status) => status !== 401 && status !== 429)).toEqual([]);
   });
 
+  test('when 100 requests without usable credentials came from one address, then the address is throttled', async () => {
+    for (let attempt = 1; attempt <= 100; attempt += 1) {
+      const response = attempt % 2 === 0 ? await tokenRequest({ grant_type: 'client_credentials' }) : await tokenRequest({ grant_type: 'client_credentials' }, 'Bearer abc');
+      expect(response.status).toBe(401);
+    }
+    const response = await tokenRequest({ grant_type: 'client_credentials', client_id: 'reader', client_secret: READER_SECRET });
+    expect({ status: response.status, error: response.body.error }).toEqual({ status: 429, error: 'temporarily_unavailable' });
+  });
+
   test('when the right secret is used many times, then it is never throttled', async () => {
     for (let attempt = 1; attempt <= 12; attempt += 1) {
       const response = await tokenRequest({ grant_type: 'client_credentials', client_id: 'crm', client_secret: CRM_SECRET });
@@ -200,5 +212,17 @@ describe('secret checks are bounded', () => {
     expect(checks.load).toEqual({ running: 1, waiting: 2 });
     checks.releaseAll();
     expect((await Promise.all(first)).map((answer) => answer.status)).toEqual([401, 401, 401]);
+  });
+});
+
+describe('the OpenAPI fragment', () => {
+  test('when /oauth/token and the session API scheme are put in an OpenAPI 3.1 document, then it is valid', async () => {
+    const document = { openapi: '3.1.0', info: { title: 'fragment', version: '1' }, paths: oauthOpenApi.paths, components: { securitySchemes: oauthOpenApi.securitySchemes } };
+    // The validator is an ES module: it runs in a Node process of its own (as test/http/operations.test.ts does).
+    const script = `import { Validator } from '@seriousme/openapi-schema-validator';
+      const validator = new Validator();
+      console.log(JSON.stringify(await validator.validate(JSON.parse(process.argv[1]))));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(document)]);
+    expect(JSON.parse(stdout)).toEqual({ valid: true });
   });
 });
