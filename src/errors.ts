@@ -42,6 +42,34 @@ export class Unauthorized extends BridgeError {
   readonly httpStatus = 401;
 }
 
+/**
+ * A session API access token that is malformed, forged, expired, or whose client has since been
+ * removed or re-registered (answered with `error="invalid_token"`, RFC 6750). A missing token is a
+ * plain Unauthorized.
+ */
+export class InvalidAccessToken extends Unauthorized {
+  constructor(
+    message: string,
+    /** Signed by this service (expired, or its client since removed): not a guess, so not counted as a failed authentication. */
+    readonly signedByUs = false,
+  ) {
+    super(message);
+  }
+}
+
+/** The access token is valid but does not grant the scope the operation needs (RFC 6750 `insufficient_scope`). */
+export class InsufficientScope extends BridgeError {
+  readonly code = 'INSUFFICIENT_SCOPE';
+  readonly httpStatus = 403;
+
+  constructor(
+    message: string,
+    readonly requiredScope: string,
+  ) {
+    super(message);
+  }
+}
+
 /** A query string the reconciliation API cannot use. */
 export class InvalidQuery extends BridgeError {
   readonly code = 'INVALID_QUERY';
@@ -52,6 +80,15 @@ export class InvalidQuery extends BridgeError {
 export class TooManyAuthFailures extends BridgeError {
   readonly code = 'TOO_MANY_AUTH_FAILURES';
   readonly httpStatus = 429;
+}
+
+/**
+ * Client secrets are checked (scrypt) a few at a time with a short queue: beyond it a request is
+ * refused at once, so a flood of guesses cannot take the CPU.
+ */
+export class TooManyCredentialChecks extends BridgeError {
+  readonly code = 'TOO_MANY_CREDENTIAL_CHECKS';
+  readonly httpStatus = 503;
 }
 
 /**

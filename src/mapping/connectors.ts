@@ -94,7 +94,7 @@ function refuseInsecureEndpoint(config: Config, connector: GatewayConnector, fil
 }
 
 /** An address literal on loopback (127.0.0.0/8, ::1) or `localhost`; never a name that merely starts with 127. */
-function isLoopback(hostname: string): boolean {
+export function isLoopback(hostname: string): boolean {
   if (hostname === 'localhost' || hostname === '[::1]') return true;
   return net.isIPv4(hostname) && hostname.startsWith('127.');
 }
