@@ -321,12 +321,6 @@ export class TooManyStreams extends BridgeError {
   readonly httpStatus = 429;
 }
 
-/** The access token does not carry the scope the endpoint needs (sessions:read calling capture). */
-export class InsufficientScope extends BridgeError {
-  readonly code = 'INSUFFICIENT_SCOPE';
-  readonly httpStatus = 403;
-}
-
 /** A request that says it is Twilio's carries no X-Twilio-Signature. */
 export class MissingSignature extends BridgeError {
   readonly code = 'MISSING_SIGNATURE';

@@ -13,6 +13,13 @@ import type { OrphanedClaim, TransactionJournal } from './store/journal';
 import { openStore } from './store/open-journal';
 import type { Sql } from './store/sql';
 import { JournalPruner } from './store/pruner';
+import { accessTokensFor, type AccessTokens } from './security/access-tokens';
+import { AgentSessions } from './sessions/agent-sessions';
+import { ApiClientRegistry } from './sessions/api-client-registry';
+import { SessionEvents } from './sessions/session-events';
+import { SessionSweeper } from './sessions/session-sweeper';
+import { SessionStore } from './store/session-store';
+import { twilioPayments } from './twilio/twilio-payments';
 
 /** A duplicate waits for the first request's gateway call, plus this, before TRANSACTION_IN_PROGRESS. */
 const WAIT_MARGIN_MS = 5_000;
@@ -32,6 +39,8 @@ export interface ServiceParts {
   credentialHash: KeyedHash;
   /** The embedded sandbox gateway, when GATEWAY_ENV=sandbox needs it. */
   sandboxUrl?: string;
+  /** Payment sessions, when TWILIO_ACCOUNT_SID turns them on. */
+  sessions?: SessionParts;
   /** Stops and closes every part, in the reverse order of their start; payments in flight settle first. */
   teardown(): Promise<void>;
 }
@@ -88,6 +97,7 @@ export async function composeService(config: Config, logger: Logger): Promise<Se
     );
     // Gateway calls whose client went away still run: their outcome is recorded before anything closes.
     closers.push(() => gate.drain());
+    const sessions = config.twilioAccountSid ? await composeSessions(config, logger, { sql, metrics, pruner, closers }) : undefined;
 
     return {
       config,
@@ -99,12 +109,74 @@ export async function composeService(config: Config, logger: Logger): Promise<Se
       payments: { gateway, gate, instanceId: keeper.me.id, logger },
       credentialHash,
       sandboxUrl: sandbox?.url,
+      sessions,
       teardown,
     };
   } catch (error) {
     await teardown();
     throw error;
   }
+}
+
+/** What the session API's entry points need: the use cases, the clients and their tokens, Twilio's key. */
+export interface SessionParts {
+  sessions: AgentSessions;
+  events: SessionEvents;
+  clients: ApiClientRegistry;
+  tokens: AccessTokens;
+  /** Checks X-Twilio-Signature. */
+  twilioAuthToken: string;
+  publicUrl: string;
+  maxStreamsPerClient: number;
+}
+
+/** How long, beyond its settle time, a processing session waits for its payment to reach the journal at all. */
+const NO_PAYMENT_MARGIN_MS = 60_000;
+
+/** The payment sessions: API clients, Twilio, the session store and its events, the sweeper that runs once across replicas. */
+async function composeSessions(
+  config: Config,
+  logger: Logger,
+  { sql, metrics, pruner, closers }: { sql: Sql; metrics: Metrics; pruner: JournalPruner; closers: Array<() => Promise<void> | void> },
+): Promise<SessionParts> {
+  const clients = new ApiClientRegistry({ file: config.apiClientsFile, logger });
+  closers.push(() => clients.close());
+  const tokens = accessTokensFor(config, clients);
+  const store = new SessionStore(sql);
+  const twilio = twilioPayments({
+    accountSid: config.twilioAccountSid!,
+    authToken: config.twilioAuthToken!,
+    apiKey: config.twilioApiKey,
+    apiSecret: config.twilioApiSecret,
+    apiBase: config.twilioApiBase,
+  });
+  const events = new SessionEvents(sql, store, (error) => logger.error('session event not delivered', describeUnexpected(error)));
+  await events.start();
+  const sessions = new AgentSessions({
+    store,
+    twilio,
+    events,
+    webhooksFor: () => [],
+    publicUrl: config.publicUrl!,
+    defaultConnector: config.twilioPaymentConnector,
+    timeoutSeconds: config.agentSessionTimeoutS,
+    logger,
+  });
+  const settleAfterMs = config.sessionSettleAfterS * 1000;
+  const sweeper = new SessionSweeper({ sessions, store, sql, logger, settleAfterMs, noPaymentAfterMs: settleAfterMs + NO_PAYMENT_MARGIN_MS });
+  sweeper.start();
+  closers.push(() => sweeper.stop());
+  pruner.add((before) => store.prune(before));
+  metrics.watchSessions({ byState: () => store.countByState(), stuckProcessing: () => store.countProcessingSince(Date.now() - settleAfterMs) });
+  return {
+    sessions,
+    events,
+    clients,
+    tokens,
+    twilioAuthToken: config.twilioAuthToken!,
+    publicUrl: config.publicUrl!,
+    maxStreamsPerClient: config.maxEventStreamsPerClient,
+  };
 }
 
 /** Each payment a stopped instance left in flight gets its own line: an operator reconciles them one by one. */

@@ -165,6 +165,13 @@ export const configSchema = {
       default: 300,
       description: 'An agent session not finished in this time is cancelled at Twilio and ends expired (never while processing).',
     },
+    SESSION_SETTLE_AFTER_S: {
+      type: 'integer',
+      minimum: 5,
+      maximum: 3600,
+      default: 120,
+      description: 'A processing session whose final callback has not come after this long settles from the journal record of its payment.',
+    },
     MAX_EVENT_STREAMS_PER_CLIENT: {
       type: 'integer',
       minimum: 1,

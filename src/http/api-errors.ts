@@ -1,14 +1,14 @@
 import type { Response } from 'express';
 import { answerFailure } from '../contract/connector-answer';
-import { InsufficientScope, Unauthorized } from '../errors';
 import type { Logger } from '../logging/logger';
 import { fromLibrary } from './answer-error';
 import { contextOf, markAnswered } from './request-context';
+import { sessionApiErrorAnswer } from './session-api-error';
 
 /**
- * The session API's failures: `{"error": {"code", "message"}}` with the error's status, a Bearer
- * challenge on 401 and 403, Retry-After when there is one. The failure itself (and the log line
- * of a bug) comes from the one failure-to-answer function, as for the connector's answers.
+ * The session API's failures, from its routes' error handlers: the failure itself (and the log
+ * line of a bug) from the one failure-to-answer function, in the session API's shape
+ * (sessionApiErrorAnswer: `{"error": {"code", "message"}}`, its status and challenge).
  */
 export function answerApiFailure(res: Response, error: unknown, logger: Logger): void {
   const context = contextOf(res);
@@ -16,9 +16,7 @@ export function answerApiFailure(res: Response, error: unknown, logger: Logger):
   if (res.headersSent) return;
   context.outcome = outcome;
   context.errorCode = failure.code;
-  if (failure.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(failure.retryAfterSeconds));
-  if (failure instanceof Unauthorized) res.setHeader('WWW-Authenticate', 'Bearer realm="sessions", error="invalid_token"');
-  if (failure instanceof InsufficientScope) res.setHeader('WWW-Authenticate', 'Bearer realm="sessions", error="insufficient_scope"');
-  markAnswered(context, failure.httpStatus);
-  res.status(failure.httpStatus).json({ error: { code: failure.code, message: failure.message } });
+  const answer = sessionApiErrorAnswer(failure);
+  markAnswered(context, answer.status);
+  res.status(answer.status).set(answer.headers).json(answer.body);
 }

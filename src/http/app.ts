@@ -8,6 +8,11 @@ import type { KeyedHash } from '../security/keyed-hash';
 import { Admission } from './admission';
 import { answerErrors } from './answer-error';
 import { AuthThrottle } from './auth-throttle';
+import type { SessionParts } from '../service-parts';
+import { apiClientOf, clientAuthentication } from './client-authentication';
+import { oauthRoutes } from './oauth-routes';
+import { sessionRoutes } from './session-routes';
+import { twilioCallbackRoutes } from './twilio-callback-routes';
 import { requestLog } from './request-log';
 import type { Metrics } from '../observability/metrics';
 import { operationsRoutes } from './operations-routes';
@@ -24,6 +29,8 @@ export interface AppParts {
   sandboxUrl?: string;
   /** Keyed hash of gateway credentials (CREDENTIAL_HASH_KEY). */
   credentialHash: KeyedHash;
+  /** The session API's parts, when it is on. */
+  sessions?: SessionParts;
   config: Pick<
     Config,
     | 'adminToken'
@@ -45,7 +52,7 @@ export interface App {
   acceptConnection(socket: Socket): void;
 }
 
-export function createApp({ catalog, payments, journal, metrics, sandboxUrl, credentialHash, config, logger }: AppParts): App {
+export function createApp({ catalog, payments, journal, metrics, sandboxUrl, credentialHash, sessions, config, logger }: AppParts): App {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
@@ -69,7 +76,17 @@ export function createApp({ catalog, payments, journal, metrics, sandboxUrl, cre
   // /openapi.json describes GET /transactions only where it is mounted (below).
   const transactionsApi = Boolean(config.adminToken);
   app.use(
-    operationsRoutes({ catalog, journal, metrics, sandboxUrl, gatewayEnv: config.gatewayEnv, metricsToken: config.metricsToken, transactionsApi, throttle }),
+    operationsRoutes({
+      catalog,
+      journal,
+      metrics,
+      sandboxUrl,
+      gatewayEnv: config.gatewayEnv,
+      metricsToken: config.metricsToken,
+      transactionsApi,
+      sessionsApi: sessions !== undefined,
+      throttle,
+    }),
   );
   app.use(
     connectorRoutes(payments, {
@@ -81,6 +98,20 @@ export function createApp({ catalog, payments, journal, metrics, sandboxUrl, cre
     }),
   );
   if (config.adminToken) app.use(transactionsRoutes(journal, config.adminToken, throttle));
+  if (sessions) {
+    app.use(oauthRoutes({ clients: sessions.clients, tokens: sessions.tokens, throttle, logger }));
+    app.use(
+      sessionRoutes({
+        sessions: sessions.sessions,
+        events: sessions.events,
+        requireScope: clientAuthentication({ tokens: sessions.tokens, throttle }),
+        clientIdOf: (res) => apiClientOf(res).clientId,
+        maxStreamsPerClient: sessions.maxStreamsPerClient,
+        logger,
+      }),
+    );
+    app.use(twilioCallbackRoutes({ sessions: sessions.sessions, authToken: sessions.twilioAuthToken, publicUrl: sessions.publicUrl, logger }));
+  }
   app.use(() => {
     throw new NotFound('No such path; POST / or /connectors/{name}');
   });

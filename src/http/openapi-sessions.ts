@@ -1,3 +1,4 @@
+import { oauthOpenApi } from './oauth-routes';
 import { captureSchema, createSessionSchema, listQuerySchema, sessionResourceSchema } from '../sessions/session-schemas';
 
 /** The session API in the OpenAPI document, from the schemas its requests are validated with. */
@@ -14,8 +15,8 @@ const failures = (extra: Record<number, string> = {}) =>
     ),
   );
 const sessionId = [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }];
-const write = [{ oauth: ['sessions:write'] }];
-const read = [{ oauth: ['sessions:read'] }, { oauth: ['sessions:write'] }];
+const write = [{ sessionsOAuth: ['sessions:write'] }];
+const read = [{ sessionsOAuth: ['sessions:read'] }];
 const action = (summary: string, body?: object) => ({
   post: {
     summary,
@@ -27,34 +28,12 @@ const action = (summary: string, body?: object) => ({
 });
 
 export const sessionSecuritySchemes = {
-  oauth: {
-    type: 'oauth2',
-    description: 'OAuth2 client credentials (RFC 6749 4.4): API clients from API_CLIENTS_FILE',
-    flows: { clientCredentials: { tokenUrl: '/oauth/token', scopes: { 'sessions:write': 'Create, capture, complete and cancel sessions (and read them)', 'sessions:read': 'Read sessions' } } },
-  },
+  ...oauthOpenApi.securitySchemes,
   twilioSignature: { type: 'apiKey', in: 'header', name: 'X-Twilio-Signature', description: "Twilio's request signature under TWILIO_AUTH_TOKEN" },
 };
 
 export const sessionPaths = {
-  '/oauth/token': {
-    post: {
-      summary: 'An access token (OAuth2 client credentials)',
-      requestBody: {
-        required: true,
-        content: {
-          'application/x-www-form-urlencoded': {
-            schema: { type: 'object', required: ['grant_type'], properties: { grant_type: { const: 'client_credentials' }, client_id: { type: 'string' }, client_secret: { type: 'string' }, scope: { type: 'string' } } },
-          },
-        },
-      },
-      responses: {
-        200: json({ type: 'object', required: ['access_token', 'token_type', 'expires_in', 'scope'], properties: { access_token: { type: 'string' }, token_type: { const: 'Bearer' }, expires_in: { type: 'integer' }, scope: { type: 'string' } } }, 'The token'),
-        400: json({ type: 'object', properties: { error: { enum: ['invalid_request', 'invalid_grant', 'invalid_scope', 'unsupported_grant_type'] }, error_description: { type: 'string' } } }, 'RFC 6749 error'),
-        401: json({ type: 'object', properties: { error: { const: 'invalid_client' }, error_description: { type: 'string' } } }, 'Unknown client or wrong secret'),
-        429: json(apiError, 'Too many failed authentications'),
-      },
-    },
-  },
+  ...oauthOpenApi.paths,
   '/v1/sessions': {
     post: {
       summary: 'Start a payment session on a live call (Idempotency-Key honoured)',

@@ -24,6 +24,8 @@ export interface OperationsOptions {
   metricsToken?: string;
   /** GET /transactions is mounted (ADMIN_TOKEN is set), so /openapi.json describes it. */
   transactionsApi?: boolean;
+  /** The session API is served: /openapi.json describes it. */
+  sessionsApi?: boolean;
   throttle: AuthThrottle;
 }
 
@@ -39,7 +41,7 @@ type CheckResult = 'ok' | 'failing';
  */
 export function operationsRoutes(options: OperationsOptions): Router {
   const router = Router();
-  const document = openApiDocument({ transactionsApi: options.transactionsApi ?? false });
+  const document = openApiDocument({ transactionsApi: options.transactionsApi ?? false, sessionsApi: options.sessionsApi ?? false });
   const metricsAuthentication: RequestHandler = options.metricsToken
     ? bearerAuthentication(options.metricsToken, 'metrics', options.throttle)
     : (_req, res, next) => {
