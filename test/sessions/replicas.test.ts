@@ -1,0 +1,73 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import request from 'supertest';
+import type { ConnectorConfig } from '../../src/simulator/connector-call';
+import { startSimulator } from '../../src/simulator/simulator-server';
+import { CRM_SECRET, TOKEN_SIGNING_KEY, standardClients, writeClients } from '../helpers/api-clients';
+import { describeWithPostgres, freshPostgresUrl } from '../helpers/postgres';
+import { startService, temporaryDataDir, type TestService } from '../helpers/service';
+import { ACCOUNT_SID, AUTH_TOKEN, freePort, openEventStream } from '../helpers/session-stack';
+import { ACCESS_KEY, ACCOUNT_ID } from '../helpers/test-data';
+
+/**
+ * Two replicas sharing PostgreSQL: a session started through replica A, Twilio's callbacks
+ * reaching replica B (PUBLIC_URL is B's, as a load balancer might route them), and the event
+ * stream open on A sees every change, through LISTEN/NOTIFY.
+ */
+describeWithPostgres('payment sessions across replicas', () => {
+  test('when the callbacks reach the other replica, then the stream on the first sees every change to the end', async () => {
+    const connectors: Record<string, ConnectorConfig> = {};
+    const simulator = await startSimulator({ host: '127.0.0.1', port: 0, authToken: AUTH_TOKEN, connectors });
+    const databaseUrl = await freshPostgresUrl();
+    const clientsFile = path.join(temporaryDataDir(), 'api-clients.json');
+    writeClients(clientsFile, standardClients());
+    const [portA, portB] = [await freePort(), await freePort()];
+    const shared = {
+      DATABASE_URL: databaseUrl,
+      PUBLIC_URL: `http://127.0.0.1:${portB}`,
+      TWILIO_ACCOUNT_SID: ACCOUNT_SID,
+      TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+      TWILIO_API_BASE: simulator.url,
+      API_CLIENTS_FILE: clientsFile,
+      TOKEN_SIGNING_KEY,
+      LOG_LEVEL: 'warn',
+    };
+    const replicas: TestService[] = [];
+    try {
+      replicas.push(await startService({ ...shared, PORT: String(portA) }), await startService({ ...shared, PORT: String(portB) }));
+      const [a, b] = replicas as [TestService, TestService];
+      connectors.Default = { url: `${b.url}/`, username: ACCOUNT_ID, password: ACCESS_KEY };
+      const token = (await request(a.url).post('/oauth/token').auth('crm', CRM_SECRET).type('form').send({ grant_type: 'client_credentials' })).body.access_token as string;
+      const bearer = { Authorization: `Bearer ${token}` };
+      const callSid = `CA${randomBytes(16).toString('hex')}`;
+      const created = await request(a.url).post('/v1/sessions').set(bearer).send({ type: 'agent', call_sid: callSid, amount: '12.00' });
+      expect(created.status).toBe(201);
+      const id = created.body.id as string;
+      const stream = await openEventStream(`${a.url}/v1/sessions/${id}/events`, token);
+      try {
+        const keypad = async (digits: string) => {
+          await request(simulator.url).post(`/simulator/calls/${callSid}/dtmf`).type('form').send({ Digits: digits }).expect(204);
+          await simulator.settled();
+        };
+        for (const [field, digits] of [['card_number', '4111111111111111'], ['expiry', '1230'], ['security_code', '123'], ['postal_code', '94111']]) {
+          await request(a.url).post(`/v1/sessions/${id}/capture`).set(bearer).send({ field }).expect(200);
+          await keypad(`${digits}#`);
+        }
+        await request(a.url).post(`/v1/sessions/${id}/complete`).set(bearer).expect(200);
+        const ended = await stream.until((event) => event.data.state === 'succeeded', 'the success, seen on A');
+        expect((ended.data.result as { charge_id: string }).charge_id).toMatch(/^\d{12}$/);
+        // Every field's capture, made by B from Twilio's callbacks, reached A's stream.
+        for (const field of ['card_number', 'expiry', 'security_code', 'postal_code']) {
+          expect(stream.events.some((event) => (event.data.fields as Record<string, { state: string }>)[field]?.state === 'captured')).toBe(true);
+        }
+        const versions = stream.events.map((event) => Number(event.id));
+        expect(versions).toEqual([...versions].sort((x, y) => x - y));
+      } finally {
+        stream.close();
+      }
+    } finally {
+      for (const replica of replicas) await replica.stop();
+      await simulator.stop();
+    }
+  }, 60_000);
+});
