@@ -3,7 +3,7 @@
  * Domain folders never reach into the HTTP entry points; the service never loads a developer tool;
  * nothing imports in a circle.
  */
-const DOMAIN = '^src/(contract|payments|mapping|gateway|store|security|redaction)/';
+const DOMAIN = '^src/(contract|payments|mapping|gateway|store|security|redaction|sessions|twilio)/';
 const DEV_TOOLS = '^src/(bench|simulator)/|^src/cli/bench-journal\\.ts$';
 
 /** @type {import('dependency-cruiser').IConfiguration} */

@@ -51,9 +51,10 @@ const benchSettingsSchema = {
     BENCH_DATABASE_URL: { type: 'string', pattern: '^postgres(ql)?://', description: 'PostgreSQL for npm run bench:journal.' },
     TEST_DATABASE_URL: { type: 'string', pattern: '^postgres(ql)?://', description: 'Taken when BENCH_DATABASE_URL is unset.' },
     SANDBOX_URL: { type: 'string', pattern: '^https?://', description: 'The gateway a comparison forwarder calls (set by npm run bench).' },
+    BENCH_SESSIONS: { type: 'integer', minimum: 1, maximum: 5000, default: 500, description: 'Concurrent sessions of npm run bench:sessions.' },
     PATH: { type: 'string', default: '', description: 'Handed to the processes the bench starts.' },
   },
-  required: ['BENCH_SECONDS', 'BENCH_REQUESTS', 'PATH'],
+  required: ['BENCH_SECONDS', 'BENCH_REQUESTS', 'BENCH_SESSIONS', 'PATH'],
 } as const;
 
 /** `npm run bench` and its forwarders, `npm run bench:journal`. */
@@ -62,6 +63,7 @@ export function loadBenchSettings(env: Env = processEnvironment()) {
   return {
     seconds: settings.BENCH_SECONDS,
     journalRequests: settings.BENCH_REQUESTS,
+    sessions: settings.BENCH_SESSIONS,
     databaseUrl: settings.BENCH_DATABASE_URL ?? settings.TEST_DATABASE_URL,
     sandboxUrl: settings.SANDBOX_URL,
     path: settings.PATH,

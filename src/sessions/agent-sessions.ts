@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { CallHasActiveSession, IdempotencyKeyReused, SessionNotFound, TwilioRefused, TwilioUnavailable } from '../errors';
 import type { Logger } from '../logging/logger';
 import type { HistoryEntry, SessionQuery, SessionStore } from '../store/session-store';
@@ -32,6 +33,8 @@ export interface AgentSessionsOptions {
 
 /** How often a change that lost a race with another is tried again (re-read, re-applied). */
 const SAVE_ATTEMPTS = 8;
+/** Sessions kept in memory as last saved here: a callback changes one without reading it first. */
+const RECENT_SESSIONS = 10_000;
 
 /**
  * Agent-assisted payment sessions: the use cases of the session API and of Twilio's callbacks.
@@ -42,6 +45,12 @@ const SAVE_ATTEMPTS = 8;
  */
 export class AgentSessions {
   private readonly now: () => Date;
+  /**
+   * Each session as this replica last saved it. A change starts from it instead of reading the
+   * database; if another replica changed the session since, the save (which compares versions)
+   * fails and the change starts again from the database.
+   */
+  private readonly recent = new LRUCache<string, SessionRecord>({ max: RECENT_SESSIONS });
 
   constructor(private readonly options: AgentSessionsOptions) {
     this.now = options.now ?? (() => new Date());
@@ -167,7 +176,7 @@ export class AgentSessions {
   /** Applies one event, saving it unless another change came first; then re-reads and tries again. */
   async change(id: string, event: SessionEvent, actor: Actor, detail?: string): Promise<SessionResource> {
     for (let attempt = 1; ; attempt++) {
-      const before = await this.options.store.get(id);
+      const before = (attempt === 1 ? this.recent.get(id) : undefined) ?? (await this.options.store.get(id));
       if (!before) throw new SessionNotFound('No session with that id');
       const transition = apply(before, event, this.now());
       if (!transition.changed) return before.resource;
@@ -175,13 +184,15 @@ export class AgentSessions {
       const saved = await this.options.store.save(
         before,
         after,
-        historyOf(after, actor, transition.action, detail),
+        transition.historic ? historyOf(after, actor, transition.action, detail) : undefined,
         this.options.webhooksFor(after.clientId, before.resource, after.resource, after.version),
       );
       if (saved) {
+        this.recent.set(id, after);
         await this.announce(after.clientId, before, after);
         return after.resource;
       }
+      this.recent.delete(id);
       if (attempt >= SAVE_ATTEMPTS) throw new Error('the session kept changing while it was being saved');
     }
   }

@@ -32,6 +32,11 @@ export interface Transition {
   changed: boolean;
   /** What happened, for the session's history. */
   action: string;
+  /**
+   * False for the progress of digits being typed: the stream shows each one, the history records
+   * the field's capture (asked, captured, invalid), not each key press.
+   */
+  historic: boolean;
 }
 
 /**
@@ -43,7 +48,7 @@ export interface Transition {
 export function apply(record: SessionRecord, event: SessionEvent, now: Date): Transition {
   const session = structuredClone(record.resource);
   const internals = structuredClone(record.internals);
-  const unchanged: Transition = { record, changed: false, action: event.kind };
+  const unchanged: Transition = { record, changed: false, action: event.kind, historic: false };
   const state = session.state;
 
   switch (event.kind) {
@@ -98,6 +103,7 @@ export function apply(record: SessionRecord, event: SessionEvent, now: Date): Tr
     record: { ...record, resource: session, internals, version: record.version + 1 },
     changed: true,
     action: event.kind === 'capture-requested' ? `capture ${event.field}` : event.kind,
+    historic: !(event.kind === 'twilio-status' && event.status.partial && session.state === state),
   };
 }
 

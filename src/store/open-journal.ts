@@ -15,10 +15,16 @@ export interface Store {
 export async function openStore(config: { databaseUrl?: string; dataDir: string }): Promise<Store> {
   return opening(config, async () => {
     if (!config.databaseUrl) {
+      // The journal's claims wait for the disk before a gateway is called. A session's changes
+      // (a digit typed, a field captured) go on a second connection that waits for the OS only:
+      // 500 callbacks a second cannot each wait for an fsync, and what a machine crash could
+      // lose is recovered (a processing session settles from the journal; expiry runs again).
       const db = openSqliteDatabase(config.dataDir);
-      const sql = sqliteSql(db);
+      const sessionsDb = openSqliteDatabase(config.dataDir, 'NORMAL');
+      const sql = sqliteSql(sessionsDb);
       const close = async () => {
         await sql.close();
+        sessionsDb.close();
         db.close();
       };
       return { journal: sqliteJournalOver(db, { ownsDatabase: false }), sql, close };

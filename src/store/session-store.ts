@@ -112,7 +112,7 @@ export class SessionStore {
    * and any further statements (the webhooks it causes) in the same transaction. False when
    * another change came first: the caller reads the session again and re-applies its event.
    */
-  async save(before: SessionRecord, after: SessionRecord, history: HistoryEntry, also: Statement[] = []): Promise<boolean> {
+  async save(before: SessionRecord, after: SessionRecord, history: HistoryEntry | undefined, also: Statement[] = []): Promise<boolean> {
     const { resource } = after;
     return this.sql.batch(
       [
@@ -121,7 +121,7 @@ export class SessionStore {
                   WHERE id = $6 AND version = $7`,
           params: [resource.state, after.version, JSON.stringify(resource), JSON.stringify(after.internals), Date.parse(resource.updated_at), resource.id, before.version],
         },
-        historyInsert(resource.id, history),
+        ...(history ? [historyInsert(resource.id, history)] : []),
         ...also,
       ],
       { firstMustChange: true },

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type Database from 'better-sqlite3';
 import type { Pool, PoolClient } from 'pg';
+import { GroupCommit } from './group-commit';
 
 /** One statement, with `$1`, `$2`... placeholders in both databases. */
 export interface Statement {
@@ -32,8 +33,13 @@ export interface Sql {
   close(): Promise<void>;
 }
 
-/** SQLite: one process per file, so notifications stay in the process and it always leads. */
+/**
+ * SQLite: one process per file, so notifications stay in the process and it always leads. Batches
+ * of one turn of the event loop share one transaction and one fsync (group commit, as the
+ * journal's claims do), each in a savepoint of its own, so one that loses its race rolls back alone.
+ */
 export function sqliteSql(db: Database.Database): Sql {
+  const commits = new GroupCommit((writes) => db.transaction(writes)());
   const local = new EventEmitter().setMaxListeners(0);
   const prepared = new Map<string, Database.Statement>();
   const prepare = (text: string) => {
@@ -58,18 +64,20 @@ export function sqliteSql(db: Database.Database): Sql {
     async run(statement) {
       return changes(statement);
     },
-    async batch(statements, options = {}) {
-      try {
-        db.transaction(() => {
-          statements.forEach((statement, index) => {
-            if (changes(statement) === 0 && index === 0 && options.firstMustChange) throw new RolledBack();
-          });
-        })();
-        return true;
-      } catch (error) {
-        if (error instanceof RolledBack) return false;
-        throw error;
-      }
+    batch(statements, options = {}) {
+      return commits.run(() => {
+        try {
+          db.transaction(() => {
+            statements.forEach((statement, index) => {
+              if (changes(statement) === 0 && index === 0 && options.firstMustChange) throw new RolledBack();
+            });
+          })();
+          return true;
+        } catch (error) {
+          if (error instanceof RolledBack) return false;
+          throw error;
+        }
+      });
     },
     async notify(channel, payload) {
       setImmediate(() => local.emit(channel, payload));
@@ -92,15 +100,17 @@ export function postgresSql(pool: Pool): Sql {
   let dedicated: Promise<PoolClient> | undefined;
   const held = new Set<string>();
   const connection = () =>
-    (dedicated ??= pool.connect().then((client) => {
+    (dedicated ??= pool.connect().then(async (client) => {
       client.on('notification', (message) => {
         for (const listener of listeners.get(message.channel) ?? []) listener(message.payload ?? '');
       });
-      // Losing it loses the notifications and the leadership: the next call connects again.
+      // Losing it loses the notifications and the leadership: the next call connects again, and
+      // listens again on every channel listened on before.
       client.on('error', () => {
         dedicated = undefined;
         held.clear();
       });
+      for (const channel of listeners.keys()) await client.query(`LISTEN ${quoteIdentifier(channel)}`);
       return client;
     }));
   return {
@@ -145,7 +155,9 @@ export function postgresSql(pool: Pool): Sql {
     async lead(name) {
       if (held.has(name)) return true;
       const client = await connection();
-      const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [name]);
+      // Advisory locks belong to the database: the schema in the key keeps deployments that share
+      // one database in different schemas from leading each other's work.
+      const { rows } = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock(hashtext(current_schema() || ':' || $1)) AS locked", [name]);
       if (rows[0]?.locked) held.add(name);
       return held.has(name);
     },

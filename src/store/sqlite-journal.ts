@@ -17,12 +17,16 @@ export function openSqliteJournal(dataDir: string): TransactionJournal {
   return sqliteJournalOver(openSqliteDatabase(dataDir), { ownsDatabase: true });
 }
 
-/** The SQLite file under DATA_DIR, migrated: shared by the journal and the session store. */
-export function openSqliteDatabase(dataDir: string): Database.Database {
+/**
+ * The SQLite file under DATA_DIR, migrated. `synchronous = FULL` (the journal's) makes every commit
+ * wait for the disk; NORMAL (the sessions' connection) lets WAL commits wait only for the OS,
+ * which a crash of the process does not lose, only one of the machine.
+ */
+export function openSqliteDatabase(dataDir: string, synchronous: 'FULL' | 'NORMAL' = 'FULL'): Database.Database {
   fs.mkdirSync(dataDir, { recursive: true });
   const db = new Database(path.join(dataDir, SQLITE_FILE));
   db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
+  db.pragma(`synchronous = ${synchronous}`);
   db.pragma('busy_timeout = 5000');
   migrate(db);
   return db;
