@@ -14,6 +14,10 @@ export interface Metrics {
   paymentsOrphaned(count: number): void;
   /** A connection or request refused by the unauthenticated limits (`in_all` or `per_address`). */
   unauthenticatedRefused(limit: 'in_all' | 'per_address'): void;
+  /** Webhook events waiting to be delivered: the outbox every replica shares, so each reports the same number. */
+  webhookBacklog(pending: number): void;
+  /** A webhook attempt that failed: tried again later (`retry`), or the event given up (`given_up`). */
+  webhookFailed(outcome: 'retry' | 'given_up'): void;
 }
 
 export function createMetrics(): Metrics {
@@ -60,8 +64,22 @@ export function createMetrics(): Metrics {
     registers: [registry],
   });
 
+  const webhookBacklog = new Gauge({
+    name: 'paybridge_webhook_backlog',
+    help: 'Webhook events waiting to be delivered (pending in the outbox shared by every replica)',
+    registers: [registry],
+  });
+  const webhookFailures = new Counter({
+    name: 'paybridge_webhook_failures_total',
+    help: 'Failed webhook attempts, by outcome: retry (tried again later) or given_up (12 hours of failures, or no webhook URL)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+
   return {
     registry,
+    webhookBacklog: (pending) => webhookBacklog.set(pending),
+    webhookFailed: (outcome) => webhookFailures.inc({ outcome }),
     paymentsOrphaned: (count) => orphaned.inc(count),
     unauthenticatedRefused: (limit) => refused.inc({ limit }),
     requestStarted: () => inFlight.inc(),
