@@ -1,11 +1,18 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
+import express from 'express';
 import winston from 'winston';
+import { NotFound } from '../../src/errors';
+import { answerErrors } from '../../src/http/answer-error';
+import { AuthThrottle } from '../../src/http/auth-throttle';
+import { requestLog } from '../../src/http/request-log';
+import { webhookAdminRoutes } from '../../src/http/webhook-admin-routes';
+import { createMetrics } from '../../src/observability/metrics';
 import { createLogger, type Logger } from '../../src/logging/logger';
 import { secret } from '../../src/redaction/secret';
 import type { ApiClient, ApiClients } from '../../src/sessions/api-clients';
-import { outboxInsert, type NewWebhookEvent, type WebhookEventType } from '../../src/store/webhook-outbox';
+import { outboxInsert, type NewWebhookEvent, type WebhookEventType, type WebhookOutbox } from '../../src/store/webhook-outbox';
 import type { Sql } from '../../src/store/sql';
 
 /** What a webhook receiver got: the raw body, as signed, and the headers. */
@@ -133,4 +140,23 @@ export class ManualClock {
   advance(ms: number): void {
     this.time += ms;
   }
+}
+
+/** A small real server with the webhook admin routes, as the service mounts them (request context, error answers). */
+export async function startWebhookAdminServer(outbox: WebhookOutbox, adminToken: string): Promise<{ url: string; close(): Promise<void> }> {
+  const { logger } = memoryLogger();
+  const app = express();
+  app.set('query parser', false);
+  app.use(requestLog(logger, createMetrics()));
+  app.use(webhookAdminRoutes(outbox, adminToken, new AuthThrottle()));
+  app.use(() => {
+    throw new NotFound('No such path; POST / or /connectors/{name}');
+  });
+  app.use(answerErrors(logger));
+  const server = http.createServer(app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
