@@ -27,6 +27,8 @@ export interface ReceiverAnswer {
   status: number;
   headers?: Record<string, string>;
   body?: string;
+  /** Never answer (the connection stays open until the receiver stops). */
+  hang?: boolean;
 }
 
 /** A merchant's webhook endpoint on loopback: keeps every request and answers as told (200 by default). */
@@ -45,6 +47,7 @@ export class WebhookReceiver {
         const request = { body: Buffer.concat(chunks).toString('utf8'), headers: req.headers, method: req.method ?? '', path: req.url ?? '' };
         this.received.push(request);
         const answer = this.answer(request, this.received.length - 1);
+        if (answer.hang) return;
         res.writeHead(answer.status, answer.headers);
         res.end(answer.body ?? '');
       });

@@ -1,4 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import type { Config } from '../../src/config/settings';
 import { createMetrics, type Metrics } from '../../src/observability/metrics';
 import { signWebhook, verifyWebhookSignature, webhookEventFor, WebhookDelivery, type WebhookDeliveryOptions } from '../../src/sessions/webhook-delivery';
@@ -320,6 +326,51 @@ describeWithPostgres('webhook delivery with two replicas on PostgreSQL', () => {
     const [late] = await enqueue(replicaB.sql, [{ sessionId: 'ps_late', sequence: 1 }]);
     await eventually(async () => (await outbox.get(late!))?.status === 'delivered', 'the late event delivered by the other replica');
     expect(receiver.ids().filter((id) => id === late)).toEqual([late]);
+  });
+});
+
+describe('webhook delivery transport', () => {
+  test('when the receiver never answers, then the attempt ends at its deadline and is retried later', async () => {
+    const harness = new Harness();
+    try {
+      const store = await harness.store({ dataDir: temporaryDataDir(), databaseUrl: undefined });
+      const receiver = await harness.receiver();
+      receiver.answer = () => ({ status: 200, hang: true });
+      harness.clients.set('crm', receiver.url);
+      const [id] = await enqueue(store.sql, [{ sessionId: 'ps_1', sequence: 1 }]);
+      await harness.worker(store.sql, { timeoutMs: 300 });
+      const outbox = new WebhookOutbox(store.sql);
+      await eventually(async () => (await outbox.get(id!))?.attempts === 1, 'the attempt recorded');
+      expect(await outbox.get(id!)).toMatchObject({ status: 'pending', lastError: 'no answer within 0.3 s' });
+    } finally {
+      await harness.close();
+    }
+  });
+
+  test('when the receiver presents a certificate that is not trusted, then nothing is sent and the attempt fails with the TLS error', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'webhook-tls-'));
+    const [key, cert] = [path.join(dir, 'key.pem'), path.join(dir, 'cert.pem')];
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    const requests: string[] = [];
+    const server = https.createServer({ key: fs.readFileSync(key), cert: fs.readFileSync(cert) }, (req, res) => {
+      requests.push(req.url ?? '');
+      res.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const harness = new Harness();
+    try {
+      const store = await harness.store({ dataDir: temporaryDataDir(), databaseUrl: undefined });
+      harness.clients.set('crm', `https://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`);
+      const [id] = await enqueue(store.sql, [{ sessionId: 'ps_1', sequence: 1 }]);
+      await harness.worker(store.sql);
+      const outbox = new WebhookOutbox(store.sql);
+      await eventually(async () => (await outbox.get(id!))?.attempts === 1, 'the attempt recorded');
+      expect(await outbox.get(id!)).toMatchObject({ status: 'pending', lastError: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
+      expect(requests).toEqual([]);
+    } finally {
+      await harness.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 
