@@ -105,6 +105,12 @@ export class NotFound extends BridgeError {
   readonly httpStatus = 404;
 }
 
+/** An operator asked to retry a webhook event that was already delivered. */
+export class WebhookAlreadyDelivered extends BridgeError {
+  readonly code = 'WEBHOOK_ALREADY_DELIVERED';
+  readonly httpStatus = 409;
+}
+
 export class MethodNotAllowed extends BridgeError {
   readonly code = 'METHOD_NOT_ALLOWED';
   readonly httpStatus = 405;

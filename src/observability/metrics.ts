@@ -16,6 +16,10 @@ export interface Metrics {
   unauthenticatedRefused(limit: 'in_all' | 'per_address'): void;
   /** Reports sessions by state and those stuck in processing, read when the metrics are scraped. */
   watchSessions(source: SessionCounts): void;
+  /** Webhook events waiting to be delivered: the outbox every replica shares, so each reports the same number. */
+  webhookBacklog(pending: number): void;
+  /** A webhook attempt that failed: tried again later (`retry`), or the event given up (`given_up`). */
+  webhookFailed(outcome: 'retry' | 'given_up'): void;
 }
 
 /** Where the session gauges are read from, at scrape time. */
@@ -69,6 +73,18 @@ export function createMetrics(): Metrics {
     registers: [registry],
   });
 
+  const webhookBacklog = new Gauge({
+    name: 'paybridge_webhook_backlog',
+    help: 'Webhook events waiting to be delivered (pending in the outbox shared by every replica)',
+    registers: [registry],
+  });
+  const webhookFailures = new Counter({
+    name: 'paybridge_webhook_failures_total',
+    help: 'Failed webhook attempts, by outcome: retry (tried again later) or given_up (12 hours of failures, or no webhook URL)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+
   return {
     registry,
     watchSessions(source) {
@@ -91,6 +107,8 @@ export function createMetrics(): Metrics {
         },
       });
     },
+    webhookBacklog: (pending) => webhookBacklog.set(pending),
+    webhookFailed: (outcome) => webhookFailures.inc({ outcome }),
     paymentsOrphaned: (count) => orphaned.inc(count),
     unauthenticatedRefused: (limit) => refused.inc({ limit }),
     requestStarted: () => inFlight.inc(),

@@ -87,13 +87,16 @@ const sessionTables = (integer: string) => `
     body            TEXT NOT NULL,
     status          TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
     attempts        ${integer} NOT NULL,
+    attempts_since  ${integer} NOT NULL,
     next_attempt_at ${integer} NOT NULL,
     last_error      TEXT,
     created_at      ${integer} NOT NULL,
     delivered_at    ${integer}
   );
-  CREATE INDEX webhook_outbox_due ON webhook_outbox (status, next_attempt_at);
-  CREATE INDEX webhook_outbox_session ON webhook_outbox (session_id, sequence);
+  CREATE UNIQUE INDEX webhook_outbox_session_sequence ON webhook_outbox (session_id, sequence);
+  CREATE INDEX webhook_outbox_pending ON webhook_outbox (next_attempt_at) WHERE status = 'pending';
+  CREATE INDEX webhook_outbox_created ON webhook_outbox (created_at);
+  CREATE INDEX webhook_outbox_delivered ON webhook_outbox (delivered_at) WHERE status = 'delivered';
   ALTER TABLE transactions ADD COLUMN session_id TEXT;
   CREATE INDEX transactions_session ON transactions (session_id) WHERE session_id IS NOT NULL;
 `;
