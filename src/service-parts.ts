@@ -20,6 +20,10 @@ import { SessionEvents } from './sessions/session-events';
 import { SessionSweeper } from './sessions/session-sweeper';
 import { SessionStore } from './store/session-store';
 import { twilioPayments } from './twilio/twilio-payments';
+import { WebhookDelivery, webhookEventFor } from './sessions/webhook-delivery';
+import { announceWebhooks, outboxInsert, WebhookOutbox } from './store/webhook-outbox';
+import type { ApiClients } from './sessions/api-clients';
+import type { WebhooksFor } from './sessions/agent-sessions';
 
 /** A duplicate waits for the first request's gateway call, plus this, before TRANSACTION_IN_PROGRESS. */
 const WAIT_MARGIN_MS = 5_000;
@@ -124,6 +128,8 @@ export interface SessionParts {
   events: SessionEvents;
   clients: ApiClientRegistry;
   tokens: AccessTokens;
+  /** The webhooks owed, for the admin API. */
+  outbox: WebhookOutbox;
   /** Checks X-Twilio-Signature. */
   twilioAuthToken: string;
   publicUrl: string;
@@ -152,11 +158,15 @@ async function composeSessions(
   });
   const events = new SessionEvents(sql, store, (error) => logger.error('session event not delivered', describeUnexpected(error)));
   await events.start();
+  const delivery = new WebhookDelivery({ sql, clients, logger, metrics, retentionDays: config.retentionDays });
+  await delivery.start();
+  closers.push(() => delivery.stop());
   const sessions = new AgentSessions({
     store,
     twilio,
     events,
-    webhooksFor: () => [],
+    webhooksFor: webhooksFor(clients),
+    webhooksOwed: () => announceWebhooks(sql),
     publicUrl: config.publicUrl!,
     defaultConnector: config.twilioPaymentConnector,
     timeoutSeconds: config.agentSessionTimeoutS,
@@ -173,9 +183,22 @@ async function composeSessions(
     events,
     clients,
     tokens,
+    outbox: new WebhookOutbox(sql),
     twilioAuthToken: config.twilioAuthToken!,
     publicUrl: config.publicUrl!,
     maxStreamsPerClient: config.maxEventStreamsPerClient,
+  };
+}
+
+/**
+ * The webhook a session's change owes its client, if any: on a new state the client is told of
+ * (every final one; capturing and processing too when it asked for progress events). The event's
+ * sequence is the session's version, so a session's webhooks go out in the order of its changes.
+ */
+function webhooksFor(clients: ApiClients): WebhooksFor {
+  return (clientId, before, after, version) => {
+    const type = before.state === after.state ? undefined : webhookEventFor(clients.get(clientId), after.state);
+    return type ? [outboxInsert({ clientId, sessionId: after.id, sequence: version, type, data: after, createdAt: Date.parse(after.updated_at) })] : [];
   };
 }
 

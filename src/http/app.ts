@@ -13,6 +13,7 @@ import { apiClientOf, clientAuthentication } from './client-authentication';
 import { oauthRoutes } from './oauth-routes';
 import { sessionRoutes } from './session-routes';
 import { twilioCallbackRoutes } from './twilio-callback-routes';
+import { webhookAdminRoutes } from './webhook-admin-routes';
 import { requestLog } from './request-log';
 import type { Metrics } from '../observability/metrics';
 import { operationsRoutes } from './operations-routes';
@@ -111,6 +112,7 @@ export function createApp({ catalog, payments, journal, metrics, sandboxUrl, cre
       }),
     );
     app.use(twilioCallbackRoutes({ sessions: sessions.sessions, authToken: sessions.twilioAuthToken, publicUrl: sessions.publicUrl, logger }));
+    if (config.adminToken) app.use(webhookAdminRoutes(sessions.outbox, config.adminToken, throttle));
   }
   app.use(() => {
     throw new NotFound('No such path; POST / or /connectors/{name}');

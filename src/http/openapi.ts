@@ -1,5 +1,6 @@
 import { connectorAnswerSchema } from '../contract/connector-answer';
 import { sessionPaths, sessionSecuritySchemes } from './openapi-sessions';
+import { webhookAdminPaths } from './webhook-admin-routes';
 import { connectorRequestSchema } from '../contract/request-schema';
 import { journalQuerySchema } from '../store/journal-query';
 import { JOURNAL_STATUSES } from '../store/journal';
@@ -110,6 +111,7 @@ export function openApiDocument({ transactionsApi, sessionsApi = false }: OpenAp
       '/connectors/{name}/tokenize': paymentOperation('Legacy path: tokenize with a named connector', true),
       ...(transactionsApi ? transactionsPaths : {}),
       ...(sessionsApi ? sessionPaths : {}),
+      ...(sessionsApi && transactionsApi ? webhookAdminPaths : {}),
       '/healthz': { get: { summary: 'Liveness: the process answers', responses: { 200: json({ type: 'object', properties: { status: { const: 'ok' } } }, 'Alive') } } },
       '/readyz': {
         get: {

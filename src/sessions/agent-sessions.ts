@@ -19,6 +19,8 @@ export type WebhooksFor = (clientId: string, before: SessionResource, after: Ses
 
 export interface AgentSessionsOptions {
   store: SessionStore;
+  /** Told once a change that owes webhooks is committed: the delivery worker wakes. */
+  webhooksOwed?: () => Promise<void>;
   twilio: TwilioPayments;
   events: SessionEvents;
   webhooksFor: WebhooksFor;
@@ -181,15 +183,12 @@ export class AgentSessions {
       const transition = apply(before, event, this.now());
       if (!transition.changed) return before.resource;
       const after = transition.record;
-      const saved = await this.options.store.save(
-        before,
-        after,
-        transition.historic ? historyOf(after, actor, transition.action, detail) : undefined,
-        this.options.webhooksFor(after.clientId, before.resource, after.resource, after.version),
-      );
+      const webhooks = this.options.webhooksFor(after.clientId, before.resource, after.resource, after.version);
+      const saved = await this.options.store.save(before, after, transition.historic ? historyOf(after, actor, transition.action, detail) : undefined, webhooks);
       if (saved) {
         this.recent.set(id, after);
         await this.announce(after.clientId, before, after);
+        if (webhooks.length > 0) await this.options.webhooksOwed?.().catch(() => undefined);
         return after.resource;
       }
       this.recent.delete(id);

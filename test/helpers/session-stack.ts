@@ -5,6 +5,7 @@ import request from 'supertest';
 import type { ConnectorConfig } from '../../src/simulator/connector-call';
 import { startSimulator, type Simulator } from '../../src/simulator/simulator-server';
 import { CRM_SECRET, READER_SECRET, TOKEN_SIGNING_KEY, eventually, standardClients, writeClients } from './api-clients';
+import { WebhookReceiver } from './webhooks';
 import { startService, temporaryDataDir, type TestService } from './service';
 import { ACCESS_KEY, ACCOUNT_ID } from './test-data';
 
@@ -18,6 +19,8 @@ export interface SessionStack {
   simulator: Simulator;
   /** Where sessions' API clients live; rewrite it to change them (the service re-reads it). */
   clientsFile: string;
+  /** The crm client's webhook endpoint. */
+  receiver: WebhookReceiver;
   token(clientId?: 'crm' | 'reader', scope?: string): Promise<string>;
   api(token: string): ReturnType<typeof request>;
   /** The caller presses keys on the call's keypad. */
@@ -39,7 +42,11 @@ export async function startSessionStack(env: Record<string, string> = {}): Promi
   const simulator = await startSimulator({ host: '127.0.0.1', port: 0, authToken: AUTH_TOKEN, connectors });
   const dataDir = temporaryDataDir();
   const clientsFile = path.join(dataDir, 'api-clients.json');
-  writeClients(clientsFile, standardClients());
+  const receiver = await new WebhookReceiver().start();
+  writeClients(
+    clientsFile,
+    standardClients().map((client) => (client.client_id === 'crm' ? { ...client, webhook_url: receiver.url } : client)),
+  );
   const port = await freePort();
   const service = await startService({
     PORT: String(port),
@@ -60,6 +67,7 @@ export async function startSessionStack(env: Record<string, string> = {}): Promi
     service,
     simulator,
     clientsFile,
+    receiver,
     async token(clientId = 'crm', scope) {
       const answer = await request(service.url)
         .post('/oauth/token')
@@ -77,6 +85,7 @@ export async function startSessionStack(env: Record<string, string> = {}): Promi
     async stop() {
       await service.stop();
       await simulator.stop();
+      await receiver.stop();
     },
   };
 }

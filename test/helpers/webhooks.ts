@@ -80,7 +80,15 @@ export class MemoryApiClients implements ApiClients {
   private readonly clients = new Map<string, ApiClient>();
 
   set(clientId: string, webhookUrl: string | undefined, webhookSecret = WEBHOOK_SECRET, progressEvents = true): void {
-    this.clients.set(clientId, { clientId, scopes: ['sessions:write'], webhookUrl, webhookSecret: secret.hidden(webhookSecret), progressEvents });
+    this.clients.set(clientId, {
+      clientId,
+      scopes: ['sessions:write'],
+      webhookUrl,
+      webhookSecret: secret.hidden(webhookSecret),
+      progressEvents,
+      createdAt: '2026-11-30T00:00:00.000Z',
+      registration: `test-${clientId}`,
+    });
   }
 
   remove(clientId: string): void {

@@ -1,9 +1,7 @@
 import express from 'express';
 import request from 'supertest';
-import { execFile } from 'node:child_process';
+import { documentedOperations, servedOperations, validateOpenApi, type OpenApiDocument } from '../helpers/openapi';
 import net, { type AddressInfo } from 'node:net';
-import { promisify } from 'node:util';
-import type { Express } from 'express';
 import { createLogger } from '../../src/logging/logger';
 import { createMetrics } from '../../src/observability/metrics';
 import { operationsRoutes } from '../../src/http/operations-routes';
@@ -106,42 +104,6 @@ describe('when ADMIN_TOKEN is not set', () => {
     expect(servedOperations(service.app)).toEqual(documentedOperations(document));
   });
 });
-
-interface OpenApiDocument {
-  paths: Record<string, Record<string, unknown>>;
-  components: { securitySchemes: Record<string, unknown> };
-}
-
-/** The validator is an ES module: it runs in a Node process of its own. */
-async function validateOpenApi(text: string): Promise<unknown> {
-  const script = `import { Validator } from '@seriousme/openapi-schema-validator';
-    const validator = new Validator();
-    const result = await validator.validate(JSON.parse(process.argv[1]));
-    console.log(JSON.stringify({ ...result, version: validator.version }));`;
-  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script, text]);
-  return JSON.parse(stdout);
-}
-
-/** `GET /transactions/{transaction_id}`, sorted. */
-function documentedOperations(document: OpenApiDocument): string[] {
-  return Object.entries(document.paths).flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`)).sort();
-}
-
-/** Every route the Express app serves, in the document's notation, sorted. */
-function servedOperations(app: Express): string[] {
-  const served = new Set<string>();
-  const walk = (router: Express['router']) => {
-    for (const layer of router.stack as Array<{ route?: { path: string; methods: Record<string, boolean> }; handle: { stack?: unknown } }>) {
-      if (layer.route) {
-        for (const method of Object.keys(layer.route.methods)) {
-          if (method !== '_all') served.add(`${method.toUpperCase()} ${layer.route.path.replace(/:(\w+)/g, '{$1}')}`);
-        }
-      } else if (layer.handle.stack) walk(layer.handle as Express['router']);
-    }
-  };
-  walk(app.router);
-  return [...served].sort();
-}
 
 test('when the journal cannot answer, then /readyz is 503 and names the failing check', async () => {
   const journal = openSqliteJournal(temporaryDataDir());

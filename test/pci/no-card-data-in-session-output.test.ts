@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { eventually } from '../helpers/api-clients';
 import { AMEX } from '../helpers/flows';
 import { expectNoSecrets } from '../helpers/leaks';
 import { openEventStream, startSessionStack, type SessionStack } from '../helpers/session-stack';
@@ -8,10 +9,10 @@ import { BANK_ACCOUNT, CVV, ROUTING, VISA } from '../helpers/test-data';
 
 /**
  * The payment sessions' flows at LOG_LEVEL=silly: everything the service wrote (log lines), every
- * answer and event a client got, and every row the sessions left (sessions, history, webhooks)
+ * answer, event and webhook a client got, and every row the sessions left (sessions, history, webhooks)
  * are searched for the test card, CVV, bank and routing numbers and keys, in every encoding.
  */
-test('when card and bank sessions run to their end, then no log line, answer, event or stored row holds a secret', async () => {
+test('when card and bank sessions run to their end, then no log line, answer, event, webhook or stored row holds a secret', async () => {
   const stack: SessionStack = await startSessionStack({ LOG_LEVEL: 'silly' });
   const output: string[] = [];
   try {
@@ -47,6 +48,8 @@ test('when card and bank sessions run to their end, then no log line, answer, ev
       stream.close();
     }
     await api('get', '/v1/sessions?limit=100');
+    await eventually(() => stack.receiver.received.length >= flows.length, 'the webhooks');
+    output.push(...stack.receiver.received.map((hook) => `${JSON.stringify(hook.headers)}\n${hook.body}`));
   } finally {
     await stack.stop();
   }

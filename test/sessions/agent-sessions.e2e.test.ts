@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { eventually } from '../helpers/api-clients';
+import { verifyWebhookSignature } from '../../src/sessions/webhook-delivery';
+import { WEBHOOK_SECRET, eventually } from '../helpers/api-clients';
 import { ADMIN_TOKEN, openEventStream, startSessionStack, type SessionStack } from '../helpers/session-stack';
 
 /**
@@ -63,6 +64,20 @@ test('when a card is charged on a live call, then the caller types it field by f
     const record = (journal.body.records as Array<{ gateway_transaction_id: string; status: string; last4: string }>).find((r) => r.gateway_transaction_id === result.charge_id);
     expect(record).toMatchObject({ status: 'approved', last4: '1111' });
     expect(await get(created.id)).toMatchObject({ state: 'succeeded', result: { charge_id: result.charge_id }, fields: { card_number: { display: 'xxxx xxxx xxxx 1111', state: 'captured' } } });
+
+    // The client's webhook: once, signed with its webhook secret, the session as it ended.
+    const hooks = () =>
+      stack.receiver.received.filter((hook) => {
+        const event = JSON.parse(hook.body) as { type: string; data: { id: string } };
+        return event.data.id === created.id && event.type === 'session.succeeded';
+      });
+    await eventually(() => hooks().length > 0, 'the session.succeeded webhook');
+    await stack.simulator.settled();
+    const [hook] = hooks();
+    expect(hooks()).toHaveLength(1);
+    expect(verifyWebhookSignature(hook!.body, String(hook!.headers['paybridge-signature']), WEBHOOK_SECRET)).toBe(true);
+    expect(verifyWebhookSignature(hook!.body.replace(result.charge_id, '000000000000'), String(hook!.headers['paybridge-signature']), WEBHOOK_SECRET)).toBe(false);
+    expect(JSON.parse(hook!.body)).toMatchObject({ id: expect.stringMatching(/^evt_/), type: 'session.succeeded', data: { id: created.id, state: 'succeeded', result: { charge_id: result.charge_id } } });
   } finally {
     stream.close();
   }

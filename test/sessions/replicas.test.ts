@@ -3,7 +3,8 @@ import path from 'node:path';
 import request from 'supertest';
 import type { ConnectorConfig } from '../../src/simulator/connector-call';
 import { startSimulator } from '../../src/simulator/simulator-server';
-import { CRM_SECRET, TOKEN_SIGNING_KEY, standardClients, writeClients } from '../helpers/api-clients';
+import { CRM_SECRET, TOKEN_SIGNING_KEY, eventually, standardClients, writeClients } from '../helpers/api-clients';
+import { WebhookReceiver } from '../helpers/webhooks';
 import { describeWithPostgres, freshPostgresUrl } from '../helpers/postgres';
 import { startService, temporaryDataDir, type TestService } from '../helpers/service';
 import { ACCOUNT_SID, AUTH_TOKEN, freePort, openEventStream } from '../helpers/session-stack';
@@ -20,7 +21,8 @@ describeWithPostgres('payment sessions across replicas', () => {
     const simulator = await startSimulator({ host: '127.0.0.1', port: 0, authToken: AUTH_TOKEN, connectors });
     const databaseUrl = await freshPostgresUrl();
     const clientsFile = path.join(temporaryDataDir(), 'api-clients.json');
-    writeClients(clientsFile, standardClients());
+    const receiver = await new WebhookReceiver().start();
+    writeClients(clientsFile, standardClients().map((client) => (client.client_id === 'crm' ? { ...client, webhook_url: receiver.url, progress_events: false } : client)));
     const [portA, portB] = [await freePort(), await freePort()];
     const shared = {
       DATABASE_URL: databaseUrl,
@@ -62,12 +64,17 @@ describeWithPostgres('payment sessions across replicas', () => {
         }
         const versions = stream.events.map((event) => Number(event.id));
         expect(versions).toEqual([...versions].sort((x, y) => x - y));
+        // Both replicas run a delivery worker; only the one leading sends: the webhook comes once.
+        await eventually(() => receiver.received.length > 0, 'the webhook');
+        await new Promise((resolve) => setTimeout(resolve, 2_000));
+        expect(receiver.received.map((hook) => (JSON.parse(hook.body) as { type: string }).type)).toEqual(['session.succeeded']);
       } finally {
         stream.close();
       }
     } finally {
       for (const replica of replicas) await replica.stop();
       await simulator.stop();
+      await receiver.stop();
     }
   }, 60_000);
 });

@@ -5,6 +5,7 @@ import { createLogger } from '../../src/logging/logger';
 import { AccessTokens } from '../../src/security/access-tokens';
 import { ApiClientRegistry } from '../../src/sessions/api-client-registry';
 import { TOKEN_SIGNING_KEY } from '../helpers/api-clients';
+import { documentedOperations, servedOperations, validateOpenApi, type OpenApiDocument } from '../helpers/openapi';
 import { AUTH_TOKEN, startSessionStack, type SessionStack } from '../helpers/session-stack';
 
 /** What the session API refuses, and that a refused request changes nothing. */
@@ -119,4 +120,16 @@ describe('a session not finished in time', () => {
       await short.stop();
     }
   }, 60_000);
+});
+
+describe('the session API in /openapi.json', () => {
+  test('when sessions are on, then the document describes every session route the service serves, and is valid OpenAPI 3.1', async () => {
+    const response = await request(stack.service.url).get('/openapi.json');
+    const document = response.body as OpenApiDocument;
+    expect(await validateOpenApi(response.text)).toEqual({ valid: true, version: '3.1' });
+    expect(servedOperations(stack.service.app)).toEqual(documentedOperations(document));
+    expect(documentedOperations(document)).toEqual(
+      expect.arrayContaining(['POST /oauth/token', 'POST /v1/sessions', 'GET /v1/sessions/{id}/events', 'POST /v1/sessions/{id}/capture', 'POST /twilio/sessions/{id}/status']),
+    );
+  });
 });

@@ -1,0 +1,40 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { Express } from 'express';
+
+export interface OpenApiDocument {
+  paths: Record<string, Record<string, unknown>>;
+  components: { securitySchemes: Record<string, unknown> };
+}
+
+/** The validator is an ES module: it runs in a Node process of its own. */
+export async function validateOpenApi(text: string): Promise<unknown> {
+  const script = `import { Validator } from '@seriousme/openapi-schema-validator';
+    const validator = new Validator();
+    const result = await validator.validate(JSON.parse(process.argv[1]));
+    console.log(JSON.stringify({ ...result, version: validator.version }));`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script, text]);
+  return JSON.parse(stdout);
+}
+
+/** `GET /transactions/{transaction_id}`, sorted. */
+export function documentedOperations(document: OpenApiDocument): string[] {
+  return Object.entries(document.paths).flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`)).sort();
+}
+
+/** Every route the Express app serves, in the document's notation, sorted. */
+export function servedOperations(app: Express): string[] {
+  const served = new Set<string>();
+  const walk = (router: Express['router']) => {
+    for (const layer of router.stack as Array<{ route?: { path: string; methods: Record<string, boolean> }; handle: { stack?: unknown } }>) {
+      if (layer.route) {
+        for (const method of Object.keys(layer.route.methods)) {
+          if (method !== '_all') served.add(`${method.toUpperCase()} ${layer.route.path.replace(/:(\w+)/g, '{$1}')}`);
+        }
+      } else if (layer.handle.stack) walk(layer.handle as Express['router']);
+    }
+  };
+  walk(app.router);
+  return [...served].sort();
+}
+
