@@ -19,6 +19,8 @@ import { ApiClientRegistry } from './sessions/api-client-registry';
 import { SessionEvents } from './sessions/session-events';
 import { SessionSweeper } from './sessions/session-sweeper';
 import { SessionStore } from './store/session-store';
+import { SessionLinkStore } from './store/session-link-store';
+import { SessionLinks } from './sessions/session-links';
 import { twilioPayments } from './twilio/twilio-payments';
 import { WebhookDelivery, webhookEventFor } from './sessions/webhook-delivery';
 import { announceWebhooks, outboxInsert, WebhookOutbox } from './store/webhook-outbox';
@@ -126,6 +128,8 @@ export async function composeService(config: Config, logger: Logger): Promise<Se
 export interface SessionParts {
   sessions: AgentSessions;
   events: SessionEvents;
+  /** Bearer links to sessions (console_url, twiml_url, link_url, stream tickets). */
+  links: SessionLinks;
   clients: ApiClientRegistry;
   tokens: AccessTokens;
   /** The webhooks owed, for the admin API. */
@@ -177,10 +181,14 @@ async function composeSessions(
   sweeper.start();
   closers.push(() => sweeper.stop());
   pruner.add((before) => store.prune(before));
+  const linkStore = new SessionLinkStore(sql);
+  // A link answers (if only to say it has ended) as long as its session is kept.
+  pruner.add((before) => linkStore.prune(before));
   metrics.watchSessions({ byState: () => store.countByState(), stuckProcessing: () => store.countProcessingSince(Date.now() - settleAfterMs) });
   return {
     sessions,
     events,
+    links: new SessionLinks(linkStore),
     clients,
     tokens,
     outbox: new WebhookOutbox(sql),

@@ -101,6 +101,23 @@ const sessionTables = (integer: string) => `
   CREATE INDEX transactions_session ON transactions (session_id) WHERE session_id IS NOT NULL;
 `;
 
+/**
+ * Bearer links to a session (console_url, twiml_url, link_url, event-stream tickets): only a hash of
+ * each token is kept, so the database never holds a working link.
+ */
+const sessionLinksTable = (integer: string) => `
+  CREATE TABLE session_links (
+    token_hash TEXT PRIMARY KEY,
+    session_id TEXT NOT NULL,
+    purpose    TEXT NOT NULL,
+    expires_at ${integer} NOT NULL,
+    used_at    ${integer},
+    created_at ${integer} NOT NULL
+  );
+  CREATE INDEX session_links_session ON session_links (session_id, purpose);
+  CREATE INDEX session_links_expires ON session_links (expires_at);
+`;
+
 export const MIGRATIONS: Migration[] = [
   {
     version: 1,
@@ -120,5 +137,11 @@ export const MIGRATIONS: Migration[] = [
     description: 'payment sessions, their history and the webhook outbox; the session a payment belongs to',
     sqlite: sessionTables('INTEGER'),
     postgres: sessionTables('BIGINT'),
+  },
+  {
+    version: 4,
+    description: 'bearer links to sessions, kept as hashes',
+    sqlite: sessionLinksTable('INTEGER'),
+    postgres: sessionLinksTable('BIGINT'),
   },
 ];
