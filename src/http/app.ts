@@ -104,6 +104,7 @@ export function createApp({ catalog, payments, journal, metrics, sandboxUrl, cre
     app.use(
       sessionRoutes({
         sessions: sessions.sessions,
+        ivr: sessions.ivr,
         events: sessions.events,
         requireScope: clientAuthentication({ tokens: sessions.tokens, throttle }),
         clientIdOf: (res) => apiClientOf(res).clientId,
@@ -111,7 +112,7 @@ export function createApp({ catalog, payments, journal, metrics, sandboxUrl, cre
         logger,
       }),
     );
-    app.use(twilioCallbackRoutes({ sessions: sessions.sessions, authToken: sessions.twilioAuthToken, publicUrl: sessions.publicUrl, logger }));
+    app.use(twilioCallbackRoutes({ sessions: sessions.sessions, ivr: sessions.ivr, authToken: sessions.twilioAuthToken, publicUrl: sessions.publicUrl, logger }));
     if (config.adminToken) app.use(webhookAdminRoutes(sessions.outbox, config.adminToken, throttle));
   }
   app.use(() => {

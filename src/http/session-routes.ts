@@ -3,15 +3,27 @@ import { createSession } from 'better-sse';
 import { TooManyStreams, ValidationFailed } from '../errors';
 import type { Logger } from '../logging/logger';
 import type { AgentSessions } from '../sessions/agent-sessions';
+import type { IvrSessions } from '../sessions/ivr-sessions';
 import type { Scope } from '../sessions/api-clients';
 import type { SessionEvents } from '../sessions/session-events';
-import { captureSchema, createSessionSchema, listQuerySchema, validated, validatedQuery, type CreateSessionBody } from '../sessions/session-schemas';
-import type { FieldKey, SessionState } from '../sessions/session';
+import {
+  captureSchema,
+  createIvrSessionSchema,
+  createSessionSchema,
+  listQuerySchema,
+  sessionTypeSchema,
+  validated,
+  validatedQuery,
+  type CreateIvrSessionBody,
+  type CreateSessionBody,
+} from '../sessions/session-schemas';
+import type { FieldKey, SessionState, SessionType } from '../sessions/session';
 import { answerApiFailure } from './api-errors';
 import { contextOf } from './request-context';
 
 export interface SessionRoutesOptions {
   sessions: AgentSessions;
+  ivr: IvrSessions;
   events: SessionEvents;
   /** Bearer-token authentication with a scope; the client's id is then known. */
   requireScope(scope: Scope): RequestHandler;
@@ -45,8 +57,20 @@ export function sessionRoutes(options: SessionRoutesOptions): Router {
   router.post('/v1/sessions', named('/v1/sessions'), requireScope('sessions:write'), json, async (req, res) => {
     const key = req.get('idempotency-key');
     if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) throw new ValidationFailed('Idempotency-Key must be 1 to 255 printable ASCII characters');
+    const { type } = validated<{ type: SessionType }>(sessionTypeSchema, req.body);
+    if (type === 'ivr') {
+      // The twiml_url is in this answer only (a bearer link: never in reads, lists, events or webhooks).
+      const { session, twimlUrl } = await options.ivr.create(clientIdOf(res), validated<CreateIvrSessionBody>(createIvrSessionSchema, req.body), key);
+      res.status(201).json({ ...session, ...(twimlUrl ? { twiml_url: twimlUrl } : {}) });
+      return;
+    }
     const body = validated<CreateSessionBody>(createSessionSchema, req.body);
     res.status(201).json(await sessions.create(clientIdOf(res), body, key));
+  });
+
+  router.post('/v1/sessions/:id/twiml-link', named('/v1/sessions/{id}/twiml-link'), requireScope('sessions:write'), async (req, res) => {
+    const { twimlUrl, expiresAt } = await options.ivr.reissueLink(clientIdOf(res), id(req));
+    res.status(201).json({ twiml_url: twimlUrl, expires_at: expiresAt });
   });
 
   router.get('/v1/sessions', named('/v1/sessions'), requireScope('sessions:read'), async (req, res) => {

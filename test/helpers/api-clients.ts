@@ -42,9 +42,9 @@ export function capturingLogger(): { logger: Logger; logs: CapturedLogs } {
 }
 
 /** Waits until `probe` is true, checking every 25 ms; generous for a slow machine. */
-export async function eventually(probe: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+export async function eventually(probe: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
+  while (!(await probe())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
