@@ -107,6 +107,8 @@ function messageOf(error: ErrorObject): string {
       const described = (error.parentSchema as { properties?: Record<string, { description?: string }> } | undefined)?.properties?.[missing]?.description;
       return `missing required key "${missing}"${described ? `: ${described}` : ''}`;
     }
+    case 'propertyNames':
+      return `key "${String(params.propertyName)}" is not allowed`;
     case 'enum':
       return `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
     default:

@@ -182,7 +182,7 @@ export const configSchema = {
     IVR_PROMPTS_FILE: {
       type: 'string',
       minLength: 1,
-      description: "YAML or JSON file of the hosted <Pay>'s prompts per language and field (prompts/README.md); Twilio's own when unset. Checked at start-up.",
+      description: "YAML or JSON file of the hosted <Pay>'s prompts per language and field (prompts/ivr-prompts.example.yaml); Twilio's own when unset. Checked at start-up.",
     },
     SESSION_SETTLE_AFTER_S: {
       type: 'integer',

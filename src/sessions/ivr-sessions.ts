@@ -154,7 +154,10 @@ export class IvrSessions {
     const configured = this.options.prompts.for(language).prompts ?? {};
     const steps: PromptStep[] = [...(Object.keys(resource.fields) as FieldKey[]), 'processing'];
     const prompts: PayPrompt[] = steps.flatMap((step) =>
-      (configured[step] ?? []).map((entry) => ({
+      (configured[step] ?? [])
+        // A <Prompt requireMatchingInputs> is what makes Twilio ask twice: only where the session says so.
+        .filter((entry) => !entry.matching || matching.includes(step as FieldKey))
+        .map((entry) => ({
         for: TWILIO_STEP[step],
         say: entry.say,
         attempt: entry.attempt,

@@ -1,7 +1,10 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import request from 'supertest';
 import twilio from 'twilio';
 import { eventually } from '../helpers/api-clients';
 import { ACCOUNT_SID, ADMIN_TOKEN, AUTH_TOKEN, startSessionStack, type SessionStack } from '../helpers/session-stack';
+import { temporaryDataDir } from '../helpers/service';
 import { SimulatorTwilioApp } from '../helpers/simulator-twilio-app';
 
 /**
@@ -14,7 +17,7 @@ let stack: SessionStack;
 let ivr: SimulatorTwilioApp;
 let token: string;
 beforeAll(async () => {
-  stack = await startSessionStack();
+  stack = await startSessionStack({ IVR_PROMPTS_FILE: path.join(__dirname, '..', '..', 'prompts', 'ivr-prompts.example.yaml') });
   ivr = await new SimulatorTwilioApp(AUTH_TOKEN).start();
   ivr.answer('/return', () => new twilio.twiml.VoiceResponse().say('Back in the menu.'));
   token = await stack.token();
@@ -295,4 +298,33 @@ test('when the same create is repeated with its Idempotency-Key, then it is the 
   expect((await signedPost(first.body.twiml_url, { CallSid: callSid })).status).toBe(404);
   await redirectCall(callSid, second.body.twiml_url);
   await whenPaying(callSid);
+});
+
+test("when a prompts file is configured, then the caller hears its prompts in the session's language, the brand's own security-code prompt, and asked twice where the session says", async () => {
+  const callSid = await newCall();
+  const created = await createIvr({ call_sid: callSid, amount: '10.00', require_matching_inputs: ['card_number'] });
+  await redirectCall(callSid, created.twiml_url!);
+  await whenPaying(callSid);
+  for (const digits of ['378282246310005#', '378282246310005#', '1230#', '1234#', '94111#']) await press(callSid, digits);
+  expect((await returned(created.id)).get('state')).toBe('succeeded');
+  const said = (await callEvents(callSid)).filter((event) => event.type === 'say').map((event) => event.text);
+  expect(said).toEqual(
+    expect.arrayContaining([
+      'Please enter your card number once more to confirm it.',
+      'Please enter the four digit security code on the front of your card.',
+      'Thank you. Please hold while we process your payment.',
+    ]),
+  );
+
+  const spanishCall = await newCall();
+  const spanish = await createIvr({ call_sid: spanishCall, amount: '10.00', language: 'es-US' });
+  const twiml = await signedPost(spanish.twiml_url!, { CallSid: spanishCall });
+  expect(twiml.text).toContain('language="es-US"');
+  expect(twiml.text).toContain('Por favor, introduzca el número de su tarjeta');
+});
+
+test('when the prompts file is invalid, then the service does not start, and says where', async () => {
+  const bad = path.join(temporaryDataDir(), 'prompts.yaml');
+  fs.writeFileSync(bad, 'languages:\n  en-US:\n    prompts:\n      card_numbr: []\n');
+  await expect(startSessionStack({ IVR_PROMPTS_FILE: bad })).rejects.toThrow(/prompts\.yaml:4:7: at languages\.en-US\.prompts: unknown key "card_numbr"/);
 });
