@@ -1,5 +1,5 @@
 import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
-import { InvalidSignature, MethodNotAllowed, MissingSignature } from '../errors';
+import { InvalidSignature, MissingSignature } from '../errors';
 import type { Logger } from '../logging/logger';
 import type { AgentSessions } from '../sessions/agent-sessions';
 import type { IvrSessions } from '../sessions/ivr-sessions';
@@ -50,11 +50,12 @@ export function twilioCallbackRoutes(options: TwilioCallbackOptions): Router {
   });
 
   // An IVR session's twiml_url: Twilio fetches it when the merchant's IVR redirects the call (POST by default, GET if told).
-  router.all('/twilio/ivr/:token', named('/twilio/ivr/{token}'), urlencoded, signedByTwilio, async (req, res) => {
-    if (req.method !== 'POST' && req.method !== 'GET') throw new MethodNotAllowed('The TwiML link takes POST or GET');
+  const twimlLink: RequestHandler = async (req, res) => {
     const callSid = form(req).CallSid ?? req.query.CallSid;
     twiml(res, await options.ivr.twiml(String(req.params.token), typeof callSid === 'string' ? callSid : undefined));
-  });
+  };
+  router.post('/twilio/ivr/:token', named('/twilio/ivr/{token}'), urlencoded, signedByTwilio, twimlLink);
+  router.get('/twilio/ivr/:token', named('/twilio/ivr/{token}'), signedByTwilio, twimlLink);
 
   // The <Pay> action: how the payment ended; the answer sends the call back to the merchant.
   router.post('/twilio/ivr/sessions/:id/result', named('/twilio/ivr/sessions/{id}/result'), urlencoded, signedByTwilio, async (req, res) => {
