@@ -65,10 +65,14 @@ test('when card and bank sessions, agent-assisted and IVR, run to their end, the
         const callSid = call.body.CallSid as string;
         const created = await api('post', '/v1/sessions', { type: 'ivr', call_sid: callSid, return_url: `${ivr.url}/return`, max_attempts: 2, ...flow.body });
         const id = created.body.id as string;
+        const stream = await openEventStream(`${stack.service.url}/v1/sessions/${id}/events`, token);
         await request(stack.simulator.url).post(`/2010-04-01/Accounts/${ACCOUNT_SID}/Calls/${callSid}.json`).auth(ACCOUNT_SID, AUTH_TOKEN).type('form').send({ Url: created.body.twiml_url }).expect(200);
         await eventually(async () => JSON.stringify((await request(stack.simulator.url).get(`/simulator/calls/${callSid}/events`)).body).includes('pay-started'), 'the <Pay>');
         for (const keys of flow.keys) await request(stack.simulator.url).post(`/simulator/calls/${callSid}/dtmf`).type('form').send({ Digits: keys }).expect(204);
         await ivr.waitFor((entry) => entry.path === '/return' && entry.url.includes(id));
+        await stream.until((event) => ['succeeded', 'failed'].includes(event.data.state as string), 'the end');
+        output.push(JSON.stringify(stream.events));
+        stream.close();
         await api('get', `/v1/sessions/${id}`);
         await api('get', `/v1/sessions/${id}/history`);
       }
