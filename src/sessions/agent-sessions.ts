@@ -8,7 +8,7 @@ import type { TwilioPayments } from '../twilio/twilio-payments';
 import { emptyField, fieldsToCollect, newSessionId, type FieldKey, type IvrOptions, type SessionRecord, type SessionResource } from './session';
 import type { SessionEvents } from './session-events';
 import type { CreateIvrSessionBody, CreateSessionBody } from './session-schemas';
-import { apply, type SessionEvent } from './transitions';
+import { apply, type SessionEvent, type Transition } from './transitions';
 import { readTwilioStatus, TWILIO_FIELDS } from './twilio-status';
 
 /** Who changed a session, for its history: an API client, a console user, Twilio, or the service itself. */
@@ -198,9 +198,19 @@ export class AgentSessions {
   /** As change(), saying whether this event changed the session: of two racing the same way, exactly one did. */
   async changeOnce(id: string, event: SessionEvent, actor: Actor, detail?: string): Promise<{ resource: SessionResource; changed: boolean }> {
     for (let attempt = 1; ; attempt++) {
-      const before = (attempt === 1 ? this.recent.get(id) : undefined) ?? (await this.options.store.get(id));
+      const cached = attempt === 1 ? this.recent.get(id) : undefined;
+      const before = cached ?? (await this.options.store.get(id));
       if (!before) throw new SessionNotFound('No session with that id');
-      const transition = apply(before, event, this.now());
+      let transition: Transition;
+      try {
+        transition = apply(before, event, this.now());
+      } catch (error) {
+        // Refused by the session as this replica last saw it: another replica may have moved it on.
+        if (cached) continue;
+        throw error;
+      }
+      // Nothing to change, as this replica last saw it; the database, which the save would have checked, decides.
+      if (!transition.changed && cached) continue;
       if (!transition.changed) return { resource: before.resource, changed: false };
       const after = transition.record;
       const webhooks = this.options.webhooksFor(after.clientId, before.resource, after.resource, after.version);
