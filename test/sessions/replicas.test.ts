@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import request from 'supertest';
+import twilio from 'twilio';
 import type { ConnectorConfig } from '../../src/simulator/connector-call';
 import { startSimulator } from '../../src/simulator/simulator-server';
 import { CRM_SECRET, TOKEN_SIGNING_KEY, eventually, standardClients, writeClients } from '../helpers/api-clients';
@@ -16,7 +17,7 @@ import { ACCESS_KEY, ACCOUNT_ID } from '../helpers/test-data';
  * stream open on A sees every change, through LISTEN/NOTIFY.
  */
 describeWithPostgres('payment sessions across replicas', () => {
-  test('when the callbacks reach the other replica, then the stream on the first sees every change to the end', async () => {
+  test('when the callbacks reach the other replica, then the stream on the first sees every change to the end; an IVR link fetched through both gives one <Pay>', async () => {
     const connectors: Record<string, ConnectorConfig> = {};
     const simulator = await startSimulator({ host: '127.0.0.1', port: 0, authToken: AUTH_TOKEN, connectors });
     const databaseUrl = await freshPostgresUrl();
@@ -71,6 +72,19 @@ describeWithPostgres('payment sessions across replicas', () => {
       } finally {
         stream.close();
       }
+
+      // An IVR session's twiml_url fetched ten times at once, half through each replica (as a
+      // balancer would spread Twilio's retries): one <Pay>, whichever replica serves it.
+      const ivr = await request(a.url).post('/v1/sessions').set(bearer).send({ type: 'ivr', amount: '12.00', return_url: 'https://ivr.example.com/back' });
+      const twimlUrl = ivr.body.twiml_url as string;
+      const params = { CallSid: `CA${randomBytes(16).toString('hex')}`, AccountSid: ACCOUNT_SID };
+      const signature = twilio.getExpectedTwilioSignature(AUTH_TOKEN, twimlUrl, params);
+      const linkPath = new URL(twimlUrl).pathname;
+      const fetches = await Promise.all(
+        Array.from({ length: 10 }, (_, index) => request((index % 2 === 0 ? a : b).url).post(linkPath).set('X-Twilio-Signature', signature).type('form').send(params)),
+      );
+      expect(fetches.map((answer) => answer.status)).toEqual(Array(10).fill(200));
+      expect(fetches.filter((answer) => answer.text.includes('<Pay')).length).toBe(1);
     } finally {
       for (const replica of replicas) await replica.stop();
       await simulator.stop();
