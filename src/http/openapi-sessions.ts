@@ -27,6 +27,25 @@ const action = (summary: string, body?: object) => ({
   },
 });
 
+/** What POST /v1/sessions answers: the session, and the agent console's one-time way in. */
+const createdSessionSchema = {
+  ...sessionResourceSchema,
+  properties: {
+    ...sessionResourceSchema.properties,
+    console_url: {
+      type: 'string',
+      format: 'uri',
+      description: 'The agent console for this session: opens once, within CONSOLE_LINK_TTL_S (its code is in the fragment). Shown only here and by POST /v1/sessions/{id}/console-link',
+    },
+  },
+};
+const consoleLinkSchema = {
+  type: 'object',
+  required: ['console_url', 'expires_at'],
+  additionalProperties: false,
+  properties: { console_url: { type: 'string', format: 'uri' }, expires_at: { type: 'string', format: 'date-time' } },
+};
+
 export const sessionSecuritySchemes = {
   ...oauthOpenApi.securitySchemes,
   twilioSignature: { type: 'apiKey', in: 'header', name: 'X-Twilio-Signature', description: "Twilio's request signature under TWILIO_AUTH_TOKEN" },
@@ -40,7 +59,7 @@ export const sessionPaths = {
       security: write,
       parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 } }],
       requestBody: { required: true, content: { 'application/json': { schema: createSessionSchema } } },
-      responses: { 201: json(sessionResourceSchema, 'The session (failed, with Twilio\'s code in its result, when Twilio refused)'), ...failures({ 403: 'The token lacks sessions:write', 409: 'The Idempotency-Key was used with another body, or the call has an active session', 422: 'The body fails its schema' }) },
+      responses: { 201: json(createdSessionSchema, 'The session (failed, with Twilio\'s code in its result, when Twilio refused), with its console_url'), ...failures({ 403: 'The token lacks sessions:write', 409: 'The Idempotency-Key was used with another body, or the call has an active session', 422: 'The body fails its schema' }) },
     },
     get: {
       summary: "The client's sessions, newest first",
@@ -56,6 +75,14 @@ export const sessionPaths = {
       security: read,
       parameters: sessionId,
       responses: { 200: json({ type: 'object', properties: { history: { type: 'array', items: { type: 'object' } } } }, 'Its history'), ...failures() },
+    },
+  },
+  '/v1/sessions/{id}/console-link': {
+    post: {
+      summary: "A new console_url for the session (an earlier one not yet opened stops working)",
+      security: write,
+      parameters: sessionId,
+      responses: { 201: json(consoleLinkSchema, 'The console link, shown this once'), ...failures({ 403: 'The token lacks sessions:write' }) },
     },
   },
   '/v1/sessions/{id}/capture': action('Ask the caller for a field (again, at any time)', captureSchema),

@@ -58,8 +58,11 @@ export class AgentSessions {
     this.now = options.now ?? (() => new Date());
   }
 
-  /** Creates a session and starts Twilio's pay session on the call. The same Idempotency-Key and body give the same session. */
-  async create(clientId: string, body: CreateSessionBody, idempotencyKey?: string): Promise<SessionResource> {
+  /**
+   * Creates a session and starts Twilio's pay session on the call. The same Idempotency-Key and
+   * body give the same session. The history names `actor` (default: the client itself).
+   */
+  async create(clientId: string, body: CreateSessionBody, idempotencyKey?: string, actor: Actor = `client:${clientId}`): Promise<SessionResource> {
     const requestHash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
     const now = this.now();
     const id = newSessionId();
@@ -101,7 +104,7 @@ export class AgentSessions {
         result: null,
       },
     };
-    const outcome = await this.options.store.insert(record, historyOf(record, `client:${clientId}`, 'created'));
+    const outcome = await this.options.store.insert(record, historyOf(record, actor, 'created'));
     if (!outcome.inserted && 'sameKey' in outcome) {
       if (outcome.sameKey.requestHash !== requestHash) throw new IdempotencyKeyReused('This Idempotency-Key was used with a different body');
       return outcome.sameKey.resource;
@@ -115,6 +118,13 @@ export class AgentSessions {
   async get(clientId: string, id: string): Promise<SessionRecord> {
     const record = await this.options.store.get(id);
     if (!record || record.clientId !== clientId) throw new SessionNotFound('No session with that id');
+    return record;
+  }
+
+  /** A session by its id alone, whoever owns it: for a bearer link that names it (the record says its owner). */
+  async byId(id: string): Promise<SessionRecord> {
+    const record = await this.options.store.get(id);
+    if (!record) throw new SessionNotFound('No session with that id');
     return record;
   }
 
