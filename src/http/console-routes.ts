@@ -87,7 +87,6 @@ export function consoleRoutes(options: ConsoleRoutesOptions): Router {
       'X-Content-Type-Options': 'nosniff',
       'Referrer-Policy': 'no-referrer',
       'Cache-Control': 'no-store',
-      'Cross-Origin-Resource-Policy': 'same-origin',
     });
     // X-Frame-Options cannot name origins: DENY when nobody may frame, otherwise the CSP alone decides.
     if (options.frameAncestors.length === 0) res.set('X-Frame-Options', 'DENY');
