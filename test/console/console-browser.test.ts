@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Frame, type FrameLocator, type Locator, type Page } from 'playwright-core';
@@ -85,6 +85,40 @@ afterAll(async () => {
   await browser?.close();
   await stack?.stop();
 });
+
+/** A TCP relay to a local port: cut() drops every connection and refuses new ones until restore(). */
+async function startRelay(port: number): Promise<{ url: string; cut(): void; restore(): void; stop(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  let refusing = false;
+  const server = net.createServer((client) => {
+    if (refusing) return client.destroy();
+    const upstream = net.connect(port, '127.0.0.1');
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => undefined);
+    }
+    client.pipe(upstream).pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    cut() {
+      refusing = true;
+      for (const socket of sockets) socket.destroy();
+    },
+    restore() {
+      refusing = false;
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
 
 async function axeViolations(page: Page | Frame): Promise<Array<{ id: string; impact: string | null }>> {
   // Injected through the DevTools protocol: the page's CSP rightly refuses inline scripts.
@@ -319,4 +353,152 @@ test('when an agent signs in and takes a charge, a saved card, a bank account, a
   expect(weight).toBeLessThan(100 * 1024);
   process.stdout.write(`console weight: ${weight} bytes (${[...loaded.entries()].map(([pathname, bytes]) => `${pathname} ${bytes}`).join(', ')})\n`);
   await context.close();
+});
+
+describe('a console opened from a console_url', () => {
+  let linked: SessionStack;
+  let desktop: http.Server;
+  let desktopOrigin: string;
+  let crm: string;
+
+  beforeAll(async () => {
+    // The agent desktop: another site (localhost, where the service is 127.0.0.1) that frames the console.
+    const port = await freePort();
+    desktopOrigin = `http://localhost:${port}`;
+    desktop = http.createServer((req, res) => {
+      const src = new URL(req.url ?? '/', desktopOrigin).searchParams.get('src') ?? '';
+      res.setHeader('Content-Type', 'text/html');
+      res.end(`<!doctype html><html lang="en"><head><title>Desktop</title></head><body>
+        <h1>Agent desktop</h1><ol id="messages"></ol>
+        <iframe title="Payment console" src="${src.replace(/"/g, '&quot;')}" width="800" height="900"></iframe>
+        <script>window.addEventListener('message', function (e) {
+          var item = document.createElement('li'); item.textContent = e.origin + ' ' + JSON.stringify(e.data);
+          document.getElementById('messages').appendChild(item);
+        });</script></body></html>`);
+    });
+    await new Promise<void>((resolve) => desktop.listen(port, '127.0.0.1', resolve));
+    linked = await startSessionStack({ CONSOLE_FRAME_ANCESTORS: desktopOrigin, AGENT_SESSION_TIMEOUT_S: '25', CONSOLE_LINK_TTL_S: '30' });
+    crm = await linked.token('crm');
+  });
+  afterAll(async () => {
+    await linked?.stop();
+    await new Promise((resolve) => desktop?.close(resolve));
+  });
+
+  const startSession = async (target: SessionStack, token: string, body: Record<string, unknown> = {}) => {
+    const created = await request(target.service.url).post('/v1/sessions').set('Authorization', `Bearer ${token}`).send({ type: 'agent', call_sid: `CA${'0'.repeat(8)}${Date.now().toString(16).padStart(24, '0')}`, amount: '12.00', ...body });
+    expect(created.status).toBe(201);
+    return created.body as { id: string; call_sid: string; console_url: string; expires_at: string };
+  };
+
+  test('when a desktop on another site frames it, then it opens with the code (no cookie), follows the caller, tells the desktop, and its code then works no more; a link past its time has expired', async () => {
+    const expiring = await startSession(linked, crm, { reference: 'left-unopened' });
+    const expiringLinkAt = Date.now();
+    const created = await startSession(linked, crm, { reference: 'framed' });
+    const context = await browser.newContext({ viewport: { width: 900, height: 1000 } });
+    const page = await context.newPage();
+    await page.goto(`${desktopOrigin}/?src=${encodeURIComponent(created.console_url)}`);
+    const frame = page.frameLocator('iframe[title="Payment console"]');
+    await frame.getByRole('heading', { name: 'Take the payment' }).waitFor(WAIT);
+    await frame.locator('#secure[data-secure="true"]').waitFor(WAIT);
+    // The code left the address as soon as it was read.
+    const inner = page.frames().find((candidate) => candidate !== page.mainFrame())!;
+    expect(inner.url()).toBe(`${linked.service.url}/console/session`);
+    expect(await frame.getByRole('button', { name: 'Sign out' }).count()).toBe(0);
+    await frame.getByRole('button', { name: 'Ask for card number' }).click();
+    await linked.keypad(created.call_sid, '4111');
+    await frame.locator('#card_number-dots[data-length="4"]').waitFor(WAIT);
+    await linked.keypad(created.call_sid, '111111111111#');
+    await frame.locator('#field-card_number[data-state="captured"]').waitFor(WAIT);
+    await page.locator('#messages li', { hasText: `${linked.service.url} {"type":"paybridge:session","id":"${created.id}","state":"capturing"}` }).first().waitFor(WAIT);
+    const serious = (await axeViolations(inner)).filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
+    expect(serious).toEqual([]);
+    await frame.getByRole('button', { name: 'Cancel payment' }).click();
+    await frame.getByRole('heading', { name: 'Payment cancelled' }).waitFor(WAIT);
+    expect(await frame.locator('#new-payment').isHidden()).toBe(true);
+    expect(await frame.locator('#result-next').textContent()).toBe('To take another payment, start it from your desktop.');
+    const history = await request(linked.service.url).get(`/v1/sessions/${created.id}/history`).set('Authorization', `Bearer ${crm}`);
+    expect(history.body.history.map((line: { actor: string }) => line.actor)).toEqual(expect.arrayContaining(['console:link:crm']));
+
+    // The same link again, at the top: it opened once already.
+    const again = await context.newPage();
+    await again.goto(created.console_url);
+    await again.locator('#link-status', { hasText: 'This console link was opened already' }).waitFor(WAIT);
+    expect(again.url()).toBe(`${linked.service.url}/console/session`);
+
+    // A link never opened, past its CONSOLE_LINK_TTL_S (30 s).
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiringLinkAt + 31_000 - Date.now())));
+    const late = await context.newPage();
+    await late.goto(expiring.console_url);
+    await late.locator('#link-status', { hasText: 'This console link has expired' }).waitFor(WAIT);
+    await request(linked.service.url).post(`/v1/sessions/${expiring.id}/cancel`).set('Authorization', `Bearer ${crm}`);
+    await context.close();
+  });
+
+  test('when the live connection drops, then the indicator turns grey, and the page reconnects by itself with a new ticket and catches up from the last version it saw', async () => {
+    const created = await startSession(linked, crm, { reference: 'flaky-network' });
+    // The agent's network: a relay to the service that the test can cut and restore.
+    const relay = await startRelay(linked.service.port);
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const tickets: string[] = [];
+    page.on('request', (sent) => {
+      if (sent.url().includes('/events?ticket=')) tickets.push(sent.url());
+    });
+    try {
+      await page.goto(created.console_url.replace(linked.service.url, relay.url));
+      await page.locator('#secure[data-secure="true"]').waitFor(WAIT);
+      await page.getByRole('button', { name: 'Ask for card number' }).click();
+      await page.locator('#field-card_number[data-state="capturing"]').waitFor(WAIT);
+      relay.cut();
+      await page.locator('#secure[data-secure="false"]', { hasText: 'the live connection dropped' }).waitFor(WAIT);
+      await linked.keypad(created.call_sid, '4111');
+      relay.restore();
+      await page.locator('#secure[data-secure="true"]').waitFor(WAIT);
+      await page.locator('#card_number-dots[data-length="4"]').waitFor(WAIT);
+      expect(tickets.length).toBeGreaterThanOrEqual(2);
+      expect(new Set(tickets.map((url) => new URL(url).searchParams.get('ticket'))).size).toBe(tickets.length);
+      expect(new URL(tickets.at(-1)!).searchParams.get('last_event_id')).toMatch(/^[1-9][0-9]*$/);
+      await page.getByRole('button', { name: 'Cancel payment' }).click();
+      await page.getByRole('heading', { name: 'Payment cancelled' }).waitFor(WAIT);
+    } finally {
+      await context.close();
+      await relay.stop();
+    }
+  });
+
+  test('when CONSOLE_FRAME_ANCESTORS does not name the desktop, then the browser refuses to show the console in its frame, and the code stays unused', async () => {
+    const token = await stack.token('crm');
+    const created = await startSession(stack, token);
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const refused = page.waitForResponse((response) => response.url().startsWith(`${stack.service.url}/console/session`));
+    await page.goto(`${desktopOrigin}/?src=${encodeURIComponent(created.console_url)}`);
+    const framed = await refused;
+    expect(framed.headers()['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(framed.headers()['x-frame-options']).toBe('DENY');
+    await until(async () => page.frames().some((frame) => frame !== page.mainFrame() && frame.url().startsWith('chrome-error://')), Boolean, 'the frame to be refused');
+    // The console's script never ran there: the code is still good, at the top.
+    const top = await context.newPage();
+    await top.goto(created.console_url);
+    await top.getByRole('heading', { name: 'Take the payment' }).waitFor(WAIT);
+    await top.getByRole('button', { name: 'Cancel payment' }).click();
+    await top.getByRole('heading', { name: 'Payment cancelled' }).waitFor(WAIT);
+    await context.close();
+  });
+
+  test('when the agent lets the session run out, then the countdown reaches it and the page says it timed out, grey', async () => {
+    const created = await startSession(linked, crm, { reference: 'too-slow' });
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(created.console_url);
+    await page.locator('#secure[data-secure="true"]').waitFor(WAIT);
+    expect(await page.locator('#countdown-time').textContent()).toMatch(/^0:[0-2][0-9]$/);
+    await page.getByRole('button', { name: 'Ask for card number' }).click();
+    await page.getByRole('heading', { name: 'Payment timed out' }).waitFor({ timeout: 90_000 });
+    expect(await page.locator('#result-detail').textContent()).toBe('The payment was not finished in time. Nothing was charged.');
+    expect(await page.locator('#secure').getAttribute('data-secure')).toBe('false');
+    expect(await page.locator('#countdown').isHidden()).toBe(true);
+    await context.close();
+  });
 });

@@ -1,6 +1,7 @@
 /** The console's stylesheet: GOV.UK-like colours with AA contrast, one column that reads at 320 px. */
 export const CONSOLE_STYLES = `
 *, *::before, *::after { box-sizing: border-box; }
+[hidden] { display: none !important; }
 html { -webkit-text-size-adjust: 100%; }
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; margin: 0; background: #f3f2f1; color: #0b0c0c; line-height: 1.4; font-size: 1rem; }
 main { max-width: 44rem; margin: 0 auto; padding: 0.75rem; }
