@@ -7,13 +7,16 @@ export interface OpenApiDocument {
   components: { securitySchemes: Record<string, unknown> };
 }
 
-/** The validator is an ES module: it runs in a Node process of its own. */
+/** The validator is an ES module: it runs in a Node process of its own, reading the document on its standard input (an argument has a size limit). */
 export async function validateOpenApi(text: string): Promise<unknown> {
   const script = `import { Validator } from '@seriousme/openapi-schema-validator';
+    import { text } from 'node:stream/consumers';
     const validator = new Validator();
-    const result = await validator.validate(JSON.parse(process.argv[1]));
+    const result = await validator.validate(JSON.parse(await text(process.stdin)));
     console.log(JSON.stringify({ ...result, version: validator.version }));`;
-  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script, text]);
+  const running = promisify(execFile)(process.execPath, ['--input-type=module', '-e', script]);
+  running.child.stdin!.end(text);
+  const { stdout } = await running;
   return JSON.parse(stdout);
 }
 
