@@ -221,6 +221,9 @@ test('when an agent signs in and takes a charge, a saved card, a bank account, a
   await page.getByLabel('Customer name').fill('Ada Lovelace');
   await page.getByLabel('Amount').fill('10.00');
   await page.getByLabel('Reference').fill('order-1001');
+  // Corrected, the complaints go.
+  await page.locator('#start-errors').waitFor({ state: 'hidden', ...WAIT });
+  expect(await page.getByLabel('Currency').getAttribute('aria-invalid')).toBeNull();
   await screenshot(page, 'start');
   expect(await page.getByLabel('Digital: a payment link').isDisabled()).toBe(true);
 

@@ -348,7 +348,7 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
     error.hidden = !message;
     if (message) input.setAttribute('aria-invalid', 'true'); else input.removeAttribute('aria-invalid');
   }
-  function showErrors(errors) {
+  function showErrors(errors, quiet) {
     var box = byId('start-errors');
     var list = byId('start-error-list');
     list.textContent = '';
@@ -366,7 +366,7 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
       list.appendChild(item);
     });
     box.hidden = errors.length === 0;
-    if (errors.length) box.focus();
+    if (errors.length && !quiet) box.focus();
   }
   function validate() {
     var errors = [];
@@ -390,7 +390,11 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
     return body;
   }
   if (form) {
-    form.addEventListener('input', function () { startKey = null; });
+    form.addEventListener('input', function (event) {
+      startKey = null;
+      // Once the agent corrects a field the form complained about, the complaint goes.
+      if (event.target.getAttribute('aria-invalid') === 'true') showErrors(validate(), true);
+    });
     form.addEventListener('submit', function (event) {
       event.preventDefault();
       if (starting) return;
