@@ -295,6 +295,18 @@ export class SessionProcessing extends BridgeError {
   readonly httpStatus = 409;
 }
 
+/** An agent's action (capture, complete) on a session no agent drives (IVR, digital). */
+export class NotAnAgentSession extends BridgeError {
+  readonly code = 'NOT_AN_AGENT_SESSION';
+  readonly httpStatus = 409;
+}
+
+/** The caller is in an IVR session's `<Pay>`: only the caller (`*`, hang-up) or the payment's end stops it. */
+export class CallerIsPaying extends BridgeError {
+  readonly code = 'CALLER_IS_PAYING';
+  readonly httpStatus = 409;
+}
+
 /** The session has ended (succeeded, failed, cancelled or expired). */
 export class SessionEnded extends BridgeError {
   readonly code = 'SESSION_ENDED';

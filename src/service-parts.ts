@@ -24,6 +24,8 @@ import { SessionLinks } from './sessions/session-links';
 import { ConsoleAccess } from './sessions/console-access';
 import { ConsoleUsers } from './sessions/console-users';
 import { ConsoleTokens } from './security/console-tokens';
+import { IvrSessions } from './sessions/ivr-sessions';
+import { IvrPrompts } from './sessions/ivr-prompts';
 import { twilioPayments } from './twilio/twilio-payments';
 import { WebhookDelivery, webhookEventFor } from './sessions/webhook-delivery';
 import { announceWebhooks, outboxInsert, WebhookOutbox } from './store/webhook-outbox';
@@ -130,6 +132,8 @@ export async function composeService(config: Config, logger: Logger): Promise<Se
 /** What the session API's entry points need: the use cases, the clients and their tokens, Twilio's key. */
 export interface SessionParts {
   sessions: AgentSessions;
+  /** IVR self-service: the hosted <Pay>. */
+  ivr: IvrSessions;
   events: SessionEvents;
   /** Bearer links to sessions (console_url, twiml_url, link_url, stream tickets). */
   links: SessionLinks;
@@ -164,6 +168,8 @@ async function composeSessions(
   logger: Logger,
   { sql, metrics, pruner, closers }: { sql: Sql; metrics: Metrics; pruner: JournalPruner; closers: Array<() => Promise<void> | void> },
 ): Promise<SessionParts> {
+  // Checked first: a bad prompts file stops start-up before anything is started.
+  const prompts = config.ivrPromptsFile ? IvrPrompts.load(config.ivrPromptsFile) : IvrPrompts.none();
   const clients = new ApiClientRegistry({ file: config.apiClientsFile, logger });
   closers.push(() => clients.close());
   const tokens = accessTokensFor(config, clients);
@@ -199,13 +205,23 @@ async function composeSessions(
   closers.push(() => sweeper.stop());
   pruner.add((before) => store.prune(before));
   const linkStore = new SessionLinkStore(sql);
+  const links = new SessionLinks(linkStore);
   // A link answers (if only to say it has ended) as long as its session is kept.
   pruner.add((before) => linkStore.prune(before));
+  const ivr = new IvrSessions({
+    sessions,
+    store,
+    links,
+    prompts,
+    publicUrl: config.publicUrl!,
+    timeoutSeconds: config.ivrSessionTimeoutS,
+    payLimitSeconds: config.ivrPayLimitS,
+  });
   metrics.watchSessions({ byState: () => store.countByState(), stuckProcessing: () => store.countProcessingSince(Date.now() - settleAfterMs) });
-  const links = new SessionLinks(linkStore);
   const signingKey = serviceKey({ name: 'TOKEN_SIGNING_KEY', configured: config.tokenSigningKey, production: config.gatewayEnv === 'production', dataDir: config.dataDir });
   return {
     sessions,
+    ivr,
     events,
     links,
     console: {

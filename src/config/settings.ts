@@ -165,6 +165,25 @@ export const configSchema = {
       default: 300,
       description: 'An agent session not finished in this time is cancelled at Twilio and ends expired (never while processing).',
     },
+    IVR_SESSION_TIMEOUT_S: {
+      type: 'integer',
+      minimum: 10,
+      maximum: 86400,
+      default: 600,
+      description: "An IVR session whose twiml_url Twilio has not fetched in this time ends expired (the link stops working).",
+    },
+    IVR_PAY_LIMIT_S: {
+      type: 'integer',
+      minimum: 60,
+      maximum: 7200,
+      default: 900,
+      description: "How long an IVR session's <Pay> may run without its action reaching the service; then the session settles from the journal (expired if nothing was paid).",
+    },
+    IVR_PROMPTS_FILE: {
+      type: 'string',
+      minLength: 1,
+      description: "YAML or JSON file of the hosted <Pay>'s prompts per language and field (prompts/ivr-prompts.example.yaml); Twilio's own when unset. Checked at start-up.",
+    },
     SESSION_SETTLE_AFTER_S: {
       type: 'integer',
       minimum: 5,

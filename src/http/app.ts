@@ -105,6 +105,7 @@ export function createApp({ catalog, payments, journal, metrics, sandboxUrl, cre
     app.use(
       sessionRoutes({
         sessions: sessions.sessions,
+        ivr: sessions.ivr,
         events: sessions.events,
         requireScope: clientAuthentication({ tokens: sessions.tokens, throttle }),
         clientIdOf: (res) => apiClientOf(res).clientId,
@@ -130,7 +131,7 @@ export function createApp({ catalog, payments, journal, metrics, sandboxUrl, cre
         logger,
       }),
     );
-    app.use(twilioCallbackRoutes({ sessions: sessions.sessions, authToken: sessions.twilioAuthToken, publicUrl: sessions.publicUrl, logger }));
+    app.use(twilioCallbackRoutes({ sessions: sessions.sessions, ivr: sessions.ivr, authToken: sessions.twilioAuthToken, publicUrl: sessions.publicUrl, logger }));
     if (config.adminToken) app.use(webhookAdminRoutes(sessions.outbox, config.adminToken, throttle));
   }
   app.use(() => {

@@ -1,5 +1,5 @@
 import { oauthOpenApi } from './oauth-routes';
-import { captureSchema, createSessionSchema, listQuerySchema, sessionResourceSchema } from '../sessions/session-schemas';
+import { captureSchema, createIvrSessionSchema, createSessionSchema, listQuerySchema, sessionResourceSchema } from '../sessions/session-schemas';
 
 /** The session API in the OpenAPI document, from the schemas its requests are validated with. */
 const json = (schema: object, description: string) => ({ description, content: { 'application/json': { schema } } });
@@ -27,23 +27,31 @@ const action = (summary: string, body?: object) => ({
   },
 });
 
-/** What POST /v1/sessions answers: the session, and the agent console's one-time way in. */
-const createdSessionSchema = {
-  ...sessionResourceSchema,
-  properties: {
-    ...sessionResourceSchema.properties,
-    console_url: {
-      type: 'string',
-      format: 'uri',
-      description: 'The agent console for this session: opens once, within CONSOLE_LINK_TTL_S (its code is in the fragment). Shown only here and by POST /v1/sessions/{id}/console-link',
-    },
-  },
+/** The agent console's one-time way in, in the answer that creates an agent session. */
+const consoleUrl = {
+  type: 'string',
+  format: 'uri',
+  description: "An agent session's console: opens once, within CONSOLE_LINK_TTL_S (its code is in the fragment). Shown only here and by POST /v1/sessions/{id}/console-link",
 };
 const consoleLinkSchema = {
   type: 'object',
   required: ['console_url', 'expires_at'],
   additionalProperties: false,
   properties: { console_url: { type: 'string', format: 'uri' }, expires_at: { type: 'string', format: 'date-time' } },
+};
+const twimlUrl = { type: 'string', format: 'uri', description: 'A bearer link for Twilio: the merchant\'s IVR redirects the call to it. Shown once.' };
+const twimlResponses = (notFound: string) => ({
+  200: { description: 'TwiML', content: { 'text/xml': { schema: { type: 'string' } } } },
+  400: json(apiError, 'No signature'),
+  403: json(apiError, 'A signature Twilio did not make'),
+  404: json(apiError, notFound),
+});
+
+const twimlLink = {
+  summary: "An IVR session's twiml_url, fetched by Twilio (signed): the <Pay> once, then a <Redirect> to return_url with the session's state",
+  security: [{ twilioSignature: [] }],
+  parameters: [{ name: 'token', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$' } }],
+  responses: twimlResponses('No such link'),
 };
 
 export const sessionSecuritySchemes = {
@@ -55,11 +63,15 @@ export const sessionPaths = {
   ...oauthOpenApi.paths,
   '/v1/sessions': {
     post: {
-      summary: 'Start a payment session on a live call (Idempotency-Key honoured)',
+      summary: 'Start a payment session: agent-assisted on a live call, or IVR self-service (Idempotency-Key honoured)',
       security: write,
       parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 } }],
-      requestBody: { required: true, content: { 'application/json': { schema: createSessionSchema } } },
-      responses: { 201: json(createdSessionSchema, 'The session (failed, with Twilio\'s code in its result, when Twilio refused), with its console_url'), ...failures({ 403: 'The token lacks sessions:write', 409: 'The Idempotency-Key was used with another body, or the call has an active session', 422: 'The body fails its schema' }) },
+      requestBody: { required: true, content: { 'application/json': { schema: { oneOf: [createSessionSchema, createIvrSessionSchema] } } } },
+      responses: {
+        201: json(
+          { allOf: [sessionResourceSchema, { type: 'object', properties: { twiml_url: twimlUrl, console_url: consoleUrl } }] },
+          "The session (failed, with Twilio's code in its result, when Twilio refused); an IVR session's twiml_url or an agent session's console_url, in this answer only",
+        ), ...failures({ 403: 'The token lacks sessions:write', 409: 'The Idempotency-Key was used with another body, or the call has an active session', 422: 'The body fails its schema' }) },
     },
     get: {
       summary: "The client's sessions, newest first",
@@ -94,6 +106,29 @@ export const sessionPaths = {
       security: read,
       parameters: sessionId,
       responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...failures({ 429: 'Too many streams open for this client' }) },
+    },
+  },
+  '/v1/sessions/{id}/twiml-link': {
+    post: {
+      summary: "A new twiml_url for an IVR session Twilio has not fetched yet (the earlier one stops working)",
+      security: write,
+      parameters: sessionId,
+      responses: {
+        201: json({ type: 'object', required: ['twiml_url', 'expires_at'], properties: { twiml_url: twimlUrl, expires_at: { type: 'string', format: 'date-time' } } }, 'The link, shown once'),
+        ...failures({ 403: 'The token lacks sessions:write', 409: 'The TwiML was fetched already (CALLER_IS_PAYING) or the session ended (SESSION_ENDED)' }),
+      },
+    },
+  },
+  '/twilio/ivr/{token}': {
+    post: twimlLink,
+    get: twimlLink,
+  },
+  '/twilio/ivr/sessions/{id}/result': {
+    post: {
+      summary: "The <Pay> action of an IVR session (signed): ends the session, and hands the call back to return_url",
+      security: [{ twilioSignature: [] }],
+      parameters: sessionId,
+      responses: twimlResponses('No such IVR session'),
     },
   },
   '/twilio/sessions/{id}/status': {

@@ -3,16 +3,28 @@ import { createSession } from 'better-sse';
 import { SessionNotFound, TooManyStreams, ValidationFailed } from '../errors';
 import type { Logger } from '../logging/logger';
 import type { AgentSessions } from '../sessions/agent-sessions';
+import type { IvrSessions } from '../sessions/ivr-sessions';
 import type { Scope } from '../sessions/api-clients';
 import type { ConsoleLink } from '../sessions/console-access';
 import type { SessionEvents } from '../sessions/session-events';
-import { captureSchema, createSessionSchema, listQuerySchema, validated, validatedQuery, type CreateSessionBody } from '../sessions/session-schemas';
-import type { FieldKey, SessionState } from '../sessions/session';
+import {
+  captureSchema,
+  createIvrSessionSchema,
+  createSessionSchema,
+  listQuerySchema,
+  sessionTypeSchema,
+  validated,
+  validatedQuery,
+  type CreateIvrSessionBody,
+  type CreateSessionBody,
+} from '../sessions/session-schemas';
+import type { FieldKey, SessionState, SessionType } from '../sessions/session';
 import { answerApiFailure } from './api-errors';
 import { contextOf } from './request-context';
 
 export interface SessionRoutesOptions {
   sessions: AgentSessions;
+  ivr: IvrSessions;
   events: SessionEvents;
   /** Bearer-token authentication with a scope; the client's id is then known. */
   requireScope(scope: Scope): RequestHandler;
@@ -48,6 +60,13 @@ export function sessionRoutes(options: SessionRoutesOptions): Router {
   router.post('/v1/sessions', named('/v1/sessions'), requireScope('sessions:write'), json, async (req, res) => {
     const key = req.get('idempotency-key');
     if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) throw new ValidationFailed('Idempotency-Key must be 1 to 255 printable ASCII characters');
+    const { type } = validated<{ type: SessionType }>(sessionTypeSchema, req.body);
+    if (type === 'ivr') {
+      // The twiml_url is in this answer only (a bearer link: never in reads, lists, events or webhooks).
+      const { session, twimlUrl } = await options.ivr.create(clientIdOf(res), validated<CreateIvrSessionBody>(createIvrSessionSchema, req.body), key);
+      res.status(201).json({ ...session, ...(twimlUrl ? { twiml_url: twimlUrl } : {}) });
+      return;
+    }
     const body = validated<CreateSessionBody>(createSessionSchema, req.body);
     const session = await sessions.create(clientIdOf(res), body, key);
     // The agent console's way in, shown in this answer only (a replay of it gets a new one: the first may be lost).
@@ -59,6 +78,11 @@ export function sessionRoutes(options: SessionRoutesOptions): Router {
     const record = await sessions.get(clientIdOf(res), id(req));
     if (!options.consoleLink || record.resource.type !== 'agent') throw new SessionNotFound('No session with that id has a console');
     res.status(201).json(await options.consoleLink(record.resource.id));
+  });
+
+  router.post('/v1/sessions/:id/twiml-link', named('/v1/sessions/{id}/twiml-link'), requireScope('sessions:write'), async (req, res) => {
+    const { twimlUrl, expiresAt } = await options.ivr.reissueLink(clientIdOf(res), id(req));
+    res.status(201).json({ twiml_url: twimlUrl, expires_at: expiresAt });
   });
 
   router.get('/v1/sessions', named('/v1/sessions'), requireScope('sessions:read'), async (req, res) => {

@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
-import type { ErrorObject } from 'ajv';
-import { createAjv, readablePath } from '../ajv';
+import { createAjv } from '../ajv';
+import { loadCheckedFile } from '../config/data-file';
 import { MappingError } from '../errors';
 import mappingSchema from './mapping.schema.json';
 import type { MappingDocument, MappingSource } from './types';
@@ -43,102 +42,10 @@ export function refuseSharedName(source: MappingSource, all: readonly MappingSou
 
 /** One mapping file (YAML or JSON), checked against the schema; errors name the file, path, line and column. */
 export function loadMappingFile(file: string): MappingSource {
-  const relative = path.relative(process.cwd(), file);
-  const shown = relative && !relative.startsWith('..') ? relative : file;
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    throw new MappingError(`${shown}: cannot be read`);
-  }
-
-  const lineCounter = new LineCounter();
-  const parsed = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
-  if (parsed.errors.length > 0) {
-    const first = parsed.errors[0]!;
-    const where = lineCounter.linePos(first.pos[0]);
-    throw new MappingError(`${shown}:${where.line}:${where.col}: not valid ${path.extname(file).slice(1).toUpperCase()}: ${first.code}`);
-  }
-
-  const locate = (at: Array<string | number>): string => {
-    for (let depth = at.length; depth >= 0; depth--) {
-      const node = parsed.getIn(at.slice(0, depth), true) as { range?: [number, number, number] } | undefined;
-      if (node?.range) {
-        const position = lineCounter.linePos(node.range[0]);
-        return `${shown}:${position.line}:${position.col}`;
-      }
-    }
-    return shown;
-  };
-
-  const document: unknown = parsed.toJS();
-  if (!validateMapping(document)) {
-    throw new MappingError(describeSchemaErrors(validateMapping.errors ?? [], locate));
-  }
+  const { shown, document, locate } = loadCheckedFile(file, validateMapping, (message) => new MappingError(message));
   const expectedName = path.basename(file, path.extname(file));
   if (document.name !== expectedName) {
     throw new MappingError(`${locate(['name'])}: at name: must be "${expectedName}", the file's name`);
   }
   return { file: shown, document, locate };
-}
-
-/**
- * ajv reports every branch of a failed oneOf/anyOf. The errors at the deepest path say
- * what is actually wrong; among them, only those of the branch that fits the value best
- * are kept (a branch of another type fits worst, then the one with the most errors), so
- * a typo next to valid keys is reported alone, not with the valid keys that another
- * branch would not know. Among those, an unknown key (usually a typo) says it best.
- */
-function describeSchemaErrors(errors: ErrorObject[], locate: MappingSource['locate']): string {
-  const depth = (error: ErrorObject) => (error.instancePath.match(/\//g) ?? []).length;
-  const summaries = ['oneOf', 'anyOf', 'if'];
-  const specific = errors.filter((error) => !summaries.includes(error.keyword));
-  const candidates = specific.length > 0 ? specific : errors;
-  const deepest = Math.max(...candidates.map(depth));
-  const pool = bestBranch(candidates.filter((error) => depth(error) === deepest));
-  const preference = [
-    (error: ErrorObject) => error.keyword === 'additionalProperties',
-    (error: ErrorObject) => !['required', 'type'].includes(error.keyword),
-    () => true,
-  ];
-  const chosen = preference.map((prefer) => pool.filter(prefer)).find((group) => group.length > 0) ?? pool;
-
-  const first = chosen[0]!;
-  const segments = first.instancePath.split('/').slice(1).map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
-  const detail = [...new Set(chosen.filter((error) => error.instancePath === first.instancePath).map(messageOf))].join('; ');
-  return `${locate(segments)}: at ${readablePath(first.instancePath)}: ${detail}`;
-}
-
-/**
- * Errors at one path grouped by the (sub)schema that raised them, i.e. by oneOf/anyOf
- * branch; the errors of the best-fitting branches. A branch whose type does not even
- * match fits worst; otherwise the fewer errors, the better the fit.
- */
-function bestBranch(errors: ErrorObject[]): ErrorObject[] {
-  const branches = new Map<unknown, ErrorObject[]>();
-  for (const error of errors) {
-    const branch = error.parentSchema ?? error.schemaPath.slice(0, error.schemaPath.lastIndexOf('/'));
-    branches.set(branch, [...(branches.get(branch) ?? []), error]);
-  }
-  const misfit = (group: ErrorObject[]) => (group.some((error) => error.keyword === 'type') ? 1_000_000 : 0) + group.length;
-  const best = Math.min(...[...branches.values()].map(misfit));
-  return [...branches.values()].filter((group) => misfit(group) === best).flat();
-}
-
-function messageOf(error: ErrorObject): string {
-  const params = error.params as Record<string, unknown>;
-  switch (error.keyword) {
-    case 'additionalProperties':
-      return `unknown key "${String(params.additionalProperty)}"`;
-    case 'required': {
-      // The key's own description says what to write there (credentials.account, for one).
-      const missing = String(params.missingProperty);
-      const described = (error.parentSchema as { properties?: Record<string, { description?: string }> } | undefined)?.properties?.[missing]?.description;
-      return `missing required key "${missing}"${described ? `: ${described}` : ''}`;
-    }
-    case 'enum':
-      return `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
-    default:
-      return error.message ?? 'is invalid';
-  }
 }

@@ -5,9 +5,9 @@ import type { Logger } from '../logging/logger';
 import type { HistoryEntry, SessionQuery, SessionStore } from '../store/session-store';
 import type { Statement } from '../store/sql';
 import type { TwilioPayments } from '../twilio/twilio-payments';
-import { emptyField, fieldsToCollect, newSessionId, type FieldKey, type SessionRecord, type SessionResource } from './session';
+import { emptyField, fieldsToCollect, newSessionId, type FieldKey, type IvrOptions, type SessionRecord, type SessionResource } from './session';
 import type { SessionEvents } from './session-events';
-import type { CreateSessionBody } from './session-schemas';
+import type { CreateIvrSessionBody, CreateSessionBody } from './session-schemas';
 import { apply, type SessionEvent } from './transitions';
 import { readTwilioStatus, TWILIO_FIELDS } from './twilio-status';
 
@@ -62,7 +62,22 @@ export class AgentSessions {
    * Creates a session and starts Twilio's pay session on the call. The same Idempotency-Key and
    * body give the same session. The history names `actor` (default: the client itself).
    */
-  async create(clientId: string, body: CreateSessionBody, idempotencyKey?: string, actor: Actor = `client:${clientId}`): Promise<SessionResource> {
+  async create(clientId: string, body: CreateSessionBody, idempotencyKey?: string, actor?: Actor): Promise<SessionResource> {
+    const { record, created } = await this.open(clientId, body, idempotencyKey, { timeoutSeconds: this.options.timeoutSeconds, actor });
+    return created ? this.startAtTwilio(record) : record.resource;
+  }
+
+  /**
+   * Inserts a new session of any type, in state `created`; or, for an Idempotency-Key used before
+   * with the same body, finds the session it made (`created` false). The history names `actor`
+   * (default: the client itself).
+   */
+  async open(
+    clientId: string,
+    body: CreateSessionBody | CreateIvrSessionBody,
+    idempotencyKey: string | undefined,
+    options: { timeoutSeconds: number; ivr?: IvrOptions; actor?: Actor },
+  ): Promise<{ record: SessionRecord; created: boolean }> {
     const requestHash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
     const now = this.now();
     const id = newSessionId();
@@ -80,9 +95,10 @@ export class AgentSessions {
           postalCode: body.postal_code,
           validCardTypes: body.valid_card_types,
           requireMatchingInputs: body.require_matching_inputs,
-          confirmation: body.confirmation,
+          confirmation: body.type === 'agent' ? body.confirmation : undefined,
           parameters: { ...body.parameters, ...(body.reference ? { reference: body.reference } : {}), session_id: id },
         },
+        ...(options.ivr ? { ivr: options.ivr } : {}),
       },
       resource: {
         id,
@@ -92,26 +108,26 @@ export class AgentSessions {
         amount: body.amount ?? null,
         currency: body.currency.toUpperCase(),
         payment_method: body.payment_method,
-        call_sid: body.call_sid,
+        call_sid: body.call_sid ?? null,
         connector,
         description: body.description ?? null,
         customer: body.customer ?? null,
         created_at: now.toISOString(),
         updated_at: now.toISOString(),
-        expires_at: new Date(now.getTime() + this.options.timeoutSeconds * 1000).toISOString(),
+        expires_at: new Date(now.getTime() + options.timeoutSeconds * 1000).toISOString(),
         fields: Object.fromEntries(fields.map((field) => [field, emptyField()])),
         required: [...fields],
         result: null,
       },
     };
-    const outcome = await this.options.store.insert(record, historyOf(record, actor, 'created'));
+    const outcome = await this.options.store.insert(record, historyOf(record, options.actor ?? `client:${clientId}`, 'created'));
     if (!outcome.inserted && 'sameKey' in outcome) {
       if (outcome.sameKey.requestHash !== requestHash) throw new IdempotencyKeyReused('This Idempotency-Key was used with a different body');
-      return outcome.sameKey.resource;
+      return { record: outcome.sameKey, created: false };
     }
     if (!outcome.inserted) throw new CallHasActiveSession('This call has a session that has not ended; one payment at a time per call');
     await this.announce(record.clientId, undefined, record);
-    return this.startAtTwilio(record);
+    return { record, created: true };
   }
 
   /** A session of the client's, or 404 (another client's session is not its business). */
@@ -187,11 +203,16 @@ export class AgentSessions {
 
   /** Applies one event, saving it unless another change came first; then re-reads and tries again. */
   async change(id: string, event: SessionEvent, actor: Actor, detail?: string): Promise<SessionResource> {
+    return (await this.changeOnce(id, event, actor, detail)).resource;
+  }
+
+  /** As change(), saying whether this event changed the session: of two racing the same way, exactly one did. */
+  async changeOnce(id: string, event: SessionEvent, actor: Actor, detail?: string): Promise<{ resource: SessionResource; changed: boolean }> {
     for (let attempt = 1; ; attempt++) {
       const before = (attempt === 1 ? this.recent.get(id) : undefined) ?? (await this.options.store.get(id));
       if (!before) throw new SessionNotFound('No session with that id');
       const transition = apply(before, event, this.now());
-      if (!transition.changed) return before.resource;
+      if (!transition.changed) return { resource: before.resource, changed: false };
       const after = transition.record;
       const webhooks = this.options.webhooksFor(after.clientId, before.resource, after.resource, after.version);
       const saved = await this.options.store.save(before, after, transition.historic ? historyOf(after, actor, transition.action, detail) : undefined, webhooks);
@@ -199,7 +220,7 @@ export class AgentSessions {
         this.recent.set(id, after);
         await this.announce(after.clientId, before, after);
         if (webhooks.length > 0) await this.options.webhooksOwed?.().catch(() => undefined);
-        return after.resource;
+        return { resource: after.resource, changed: true };
       }
       this.recent.delete(id);
       if (attempt >= SAVE_ATTEMPTS) throw new Error('the session kept changing while it was being saved');

@@ -9,53 +9,84 @@ const CARD_TYPES = ['visa', 'mastercard', 'amex', 'maestro', 'discover', 'optima
 const text = (maxLength: number, description: string) =>
   ({ type: 'string', minLength: 1, maxLength, pattern: '^[^\\u0000-\\u001f\\u007f]*$', not: { pattern: '[0-9]{12}' }, description }) as const;
 
-/** POST /v1/sessions: each `description` is the rule in words, and becomes the error message. */
+/** What every session type takes about the payment itself. */
+const paymentProperties = {
+  reference: text(255, "must be the merchant's own reference: printable, at most 255 characters, no card number"),
+  amount: {
+    type: 'string',
+    pattern: '^(0*[1-9][0-9]{0,6}(\\.[0-9]{1,2})?|0*\\.(0[1-9]|[1-9][0-9]?))$',
+    description: 'must be a decimal amount above 0 and below 10000000 with at most 2 decimals, such as "10.00" (absent to save the card without charging)',
+  },
+  currency: { type: 'string', pattern: '^[A-Za-z]{3}$', default: 'USD', description: 'must be a 3-letter ISO 4217 code' },
+  payment_method: { enum: ['card', 'ach'], default: 'card', description: 'must be "card" or "ach"' },
+  connector: { type: 'string', pattern: '^[A-Za-z0-9_ -]{1,64}$', description: "must be a Twilio payment connector's name" },
+  description: text(255, 'must be printable, at most 255 characters, no card number'),
+  customer: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      name: text(100, 'must be printable, at most 100 characters'),
+      postal_code: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9 -]{0,15}$', description: 'must be letters and digits (at most 16)' },
+      address: text(200, 'must be printable, at most 200 characters, no card number'),
+      phone: { type: 'string', pattern: '^\\+[1-9][0-9]{6,14}$', description: 'must be an E.164 number such as +14155550100' },
+    },
+    description: 'must be an object of name, postal_code, address and phone',
+  },
+  parameters: {
+    type: 'object',
+    maxProperties: 20,
+    propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$', not: { const: 'session_id' } },
+    additionalProperties: text(255, 'must be printable text, at most 255 characters, no card number'),
+    description: 'must be a flat object of at most 20 text values (session_id is set by the service)',
+  },
+  security_code: { type: 'boolean', default: true, description: 'must be true or false' },
+  postal_code: { type: 'boolean', default: true, description: 'must be true or false' },
+  valid_card_types: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: [...CARD_TYPES] }, description: `must list card types among ${CARD_TYPES.join(', ')}` },
+  require_matching_inputs: { type: 'array', uniqueItems: true, items: { enum: [...CARD_FIELDS] }, description: `must list card fields among ${CARD_FIELDS.join(', ')}` },
+} as const;
+
+const callSid = { type: 'string', pattern: '^CA[0-9a-fA-F]{32}$', description: 'must be a Twilio call sid (CA and 32 hex digits)' } as const;
+
+/** POST /v1/sessions with `type: "agent"`: each `description` is the rule in words, and becomes the error message. */
 export const createSessionSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['type', 'call_sid'],
   properties: {
-    type: { enum: [...SESSION_TYPES], description: 'must be "agent"' },
-    call_sid: { type: 'string', pattern: '^CA[0-9a-fA-F]{32}$', description: "must be a Twilio call sid (CA and 32 hex digits)" },
-    reference: text(255, "must be the merchant's own reference: printable, at most 255 characters, no card number"),
-    amount: {
-      type: 'string',
-      pattern: '^(0*[1-9][0-9]{0,6}(\\.[0-9]{1,2})?|0*\\.(0[1-9]|[1-9][0-9]?))$',
-      description: 'must be a decimal amount above 0 and below 10000000 with at most 2 decimals, such as "10.00" (absent to save the card without charging)',
-    },
-    currency: { type: 'string', pattern: '^[A-Za-z]{3}$', default: 'USD', description: 'must be a 3-letter ISO 4217 code' },
-    payment_method: { enum: ['card', 'ach'], default: 'card', description: 'must be "card" or "ach"' },
-    connector: { type: 'string', pattern: '^[A-Za-z0-9_ -]{1,64}$', description: "must be a Twilio payment connector's name" },
-    description: text(255, 'must be printable, at most 255 characters, no card number'),
-    customer: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        name: text(100, 'must be printable, at most 100 characters'),
-        postal_code: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9 -]{0,15}$', description: 'must be letters and digits (at most 16)' },
-        address: text(200, 'must be printable, at most 200 characters, no card number'),
-        phone: { type: 'string', pattern: '^\\+[1-9][0-9]{6,14}$', description: 'must be an E.164 number such as +14155550100' },
-      },
-      description: 'must be an object of name, postal_code, address and phone',
-    },
-    parameters: {
-      type: 'object',
-      maxProperties: 20,
-      propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$', not: { const: 'session_id' } },
-      additionalProperties: text(255, 'must be printable text, at most 255 characters, no card number'),
-      description: 'must be a flat object of at most 20 text values (session_id is set by the service)',
-    },
-    security_code: { type: 'boolean', default: true, description: 'must be true or false' },
-    postal_code: { type: 'boolean', default: true, description: 'must be true or false' },
-    valid_card_types: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: [...CARD_TYPES] }, description: `must list card types among ${CARD_TYPES.join(', ')}` },
-    require_matching_inputs: { type: 'array', uniqueItems: true, items: { enum: [...CARD_FIELDS] }, description: `must list card fields among ${CARD_FIELDS.join(', ')}` },
+    type: { const: 'agent', description: 'must be "agent"' },
+    call_sid: callSid,
+    ...paymentProperties,
     confirmation: { type: 'boolean', description: 'must be true or false' },
   },
 } as const;
 
-export interface CreateSessionBody {
-  type: 'agent';
-  call_sid: string;
+/** `<Pay language>` values (Twilio's SDK lists them). */
+export const PAY_LANGUAGES = ['de-DE', 'en-AU', 'en-CA', 'en-GB', 'en-IN', 'en-IE', 'en-NZ', 'en-PH', 'en-ZA', 'en-US', 'es-ES', 'es-US', 'fr-CA', 'fr-FR', 'it-IT'] as const;
+
+/** POST /v1/sessions with `type: "ivr"`: the payment as for an agent session, and how the hosted `<Pay>` runs and hands the call back. */
+export const createIvrSessionSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['type'],
+  properties: {
+    type: { const: 'ivr', description: 'must be "ivr"' },
+    call_sid: callSid,
+    ...paymentProperties,
+    return_url: { type: 'string', maxLength: 2000, pattern: '^https?://[^\\s]+$', description: 'must be an absolute http(s) URL (https outside loopback) of at most 2000 characters' },
+    language: { enum: [...PAY_LANGUAGES], description: `must be one of ${PAY_LANGUAGES.join(', ')}` },
+    max_attempts: { type: 'integer', minimum: 1, maximum: 3, default: 1, description: 'must be 1, 2 or 3' },
+    timeout: { type: 'integer', minimum: 1, maximum: 60, description: 'must be a number of seconds from 1 to 60' },
+  },
+} as const;
+
+/** Which body schema a POST /v1/sessions is checked against, by its `type`. */
+export const sessionTypeSchema = {
+  type: 'object',
+  required: ['type'],
+  properties: { type: { enum: [...SESSION_TYPES], description: `must be one of ${SESSION_TYPES.join(', ')}` } },
+} as const;
+
+interface PaymentBody {
   reference?: string;
   amount?: string;
   currency: string;
@@ -68,7 +99,21 @@ export interface CreateSessionBody {
   postal_code: boolean;
   valid_card_types?: string[];
   require_matching_inputs?: Array<(typeof CARD_FIELDS)[number]>;
+}
+
+export interface CreateSessionBody extends PaymentBody {
+  type: 'agent';
+  call_sid: string;
   confirmation?: boolean;
+}
+
+export interface CreateIvrSessionBody extends PaymentBody {
+  type: 'ivr';
+  call_sid?: string;
+  return_url?: string;
+  language?: (typeof PAY_LANGUAGES)[number];
+  max_attempts: number;
+  timeout?: number;
 }
 
 export const captureSchema = {
@@ -167,6 +212,8 @@ export const sessionResourceSchema = {
             error_code: { type: ['string', 'null'] },
             error_message: { type: ['string', 'null'] },
             twilio_error_code: { type: ['string', 'null'] },
+            transaction_id: { type: ['string', 'null'], description: "The journal's transaction_id of the payment" },
+            connector_parameters: { type: 'object', additionalProperties: { type: 'string' }, description: "The connector answer's parameters" },
           },
         },
       ],

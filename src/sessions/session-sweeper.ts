@@ -52,11 +52,16 @@ export class SessionSweeper {
   async sweep(): Promise<void> {
     if (!(await this.options.sql.lead('sessions'))) return;
     const now = (this.options.now ?? Date.now)();
-    for (const record of await this.options.store.expiring(now)) await this.options.sessions.expire(record);
+    for (const record of await this.options.store.expiring(now)) {
+      // An IVR session's <Pay> cannot be cancelled from here, and may have charged without its
+      // action reaching the service: the journal says how it ended, and only no payment at all is `expired`.
+      if (record.resource.type === 'ivr' && record.resource.state === 'capturing') await this.settle(record, now, { otherwise: 'expired' });
+      else await this.options.sessions.expire(record);
+    }
     for (const record of await this.options.store.processingSince(now - this.options.settleAfterMs)) await this.settle(record, now);
   }
 
-  private async settle(record: SessionRecord, now: number): Promise<void> {
+  private async settle(record: SessionRecord, now: number, options: { otherwise?: 'expired' } = {}): Promise<void> {
     const { resource } = record;
     const payments = await this.options.store.payments(resource.id);
     const approved = payments.find((payment) => payment.status === 'approved');
@@ -80,6 +85,8 @@ export class SessionSweeper {
     const last = payments.at(-1);
     if (last) {
       await this.options.sessions.change(resource.id, { kind: 'settled-from-journal', approved: false, result: resultOf(last) }, 'service', 'from the journal');
+    } else if (options.otherwise === 'expired') {
+      await this.options.sessions.change(resource.id, { kind: 'expired' }, 'service');
     } else if (Date.parse(resource.updated_at) < now - this.options.noPaymentAfterMs) {
       await this.options.sessions.change(resource.id, { kind: 'no-payment' }, 'service');
     }

@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
 
-/** How a session pays: an agent drives Twilio's Payments API on a live call (IVR and digital come next). */
-export const SESSION_TYPES = ['agent'] as const;
+/**
+ * How a session pays: `agent`, an agent drives Twilio's Payments API on a live call; `ivr`, the
+ * caller pays alone in a `<Pay>` this service hosts, then goes back to the merchant's IVR.
+ */
+export const SESSION_TYPES = ['agent', 'ivr'] as const;
 export type SessionType = (typeof SESSION_TYPES)[number];
 
 export const SESSION_STATES = ['created', 'capturing', 'processing', 'succeeded', 'failed', 'cancelled', 'expired'] as const;
@@ -33,6 +36,10 @@ export interface SessionResult {
   error_code: string | null;
   error_message: string | null;
   twilio_error_code: string | null;
+  /** The journal's `transaction_id` of the connector request that made the payment (IVR sessions). */
+  transaction_id?: string | null;
+  /** The connector answer's `parameters`, as `<Pay>` hands them back (`PayConnector_<key>`). */
+  connector_parameters?: Record<string, string>;
 }
 
 export interface Customer {
@@ -78,6 +85,18 @@ export interface SessionInternals {
     confirmation?: boolean;
     parameters: Record<string, string>;
   };
+  /** What the hosted `<Pay>` of an IVR session needs. */
+  ivr?: IvrOptions;
+}
+
+export interface IvrOptions {
+  /** Where the call goes once the payment ends (POST, with session, state and reference added); none: a goodbye and a hang-up. */
+  returnUrl?: string;
+  /** `<Pay language>`, and the prompts file's language. */
+  language?: string;
+  maxAttempts: number;
+  /** `<Pay timeout>`: seconds the caller may pause between digits. */
+  timeout?: number;
 }
 
 /** A session as the store keeps it. */

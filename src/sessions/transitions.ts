@@ -1,5 +1,7 @@
 import {
+  CallerIsPaying,
   CardNumberFirst,
+  NotAnAgentSession,
   FieldNotInSession,
   FieldsMissing,
   SessionEnded,
@@ -19,6 +21,10 @@ export type SessionEvent =
   | { kind: 'complete-requested' }
   | { kind: 'cancelled' }
   | { kind: 'twilio-status'; status: TwilioStatus }
+  /** Twilio fetched an IVR session's TwiML: its `<Pay>` runs on the call from now on. */
+  | { kind: 'pay-started'; callSid: string | null; expiresAt: string }
+  /** The `<Pay>` action request: how it ended, and the journal's record of the payment, if any. */
+  | { kind: 'pay-ended'; status: TwilioStatus; transactionId: string | null }
   /** Not finished in time (cancelled at Twilio first). */
   | { kind: 'expired' }
   /** A processing session whose final callback never came, settled from the journal record of its payment. */
@@ -69,6 +75,7 @@ export function apply(record: SessionRecord, event: SessionEvent, now: Date): Tr
       break;
     }
     case 'complete-requested':
+      mustBeAgentSession(session);
       mustBeCapturing(state);
       if (session.required.length > 0) throw new FieldsMissing(`Still to collect: ${session.required.join(', ')}`);
       session.state = 'processing';
@@ -76,14 +83,35 @@ export function apply(record: SessionRecord, event: SessionEvent, now: Date): Tr
     case 'cancelled':
       if (state === 'processing') throw new SessionProcessing('The payment is being processed and can no longer be cancelled');
       if (isFinal(state)) throw new SessionEnded(`The session has ended (${state})`);
+      if (state === 'capturing' && session.type === 'ivr') {
+        throw new CallerIsPaying('The caller is paying in the IVR: the caller ends it with * or by hanging up, or the payment does');
+      }
       session.state = 'cancelled';
       break;
     case 'expired':
       if (state !== 'created' && state !== 'capturing') return unchanged;
       session.state = 'expired';
       break;
+    case 'pay-started':
+      if (state !== 'created' || session.type !== 'ivr') return unchanged;
+      session.state = 'capturing';
+      session.call_sid ??= event.callSid;
+      session.expires_at = event.expiresAt;
+      break;
+    case 'pay-ended':
+      if (isFinal(state) || session.type !== 'ivr') return unchanged;
+      // A result without one (a malformed request) cannot end the session: the sweeper will.
+      if (event.status.result === undefined) return unchanged;
+      applyStatus(session, event.status);
+      session.result = {
+        ...session.result!,
+        transaction_id: event.transactionId,
+        ...(event.status.connectorParameters ? { connector_parameters: event.status.connectorParameters } : {}),
+      };
+      break;
     case 'settled-from-journal':
-      if (state !== 'processing') return unchanged;
+      // An IVR session is settled from capturing too: its <Pay> may have charged without the action reaching us.
+      if (state !== 'processing' && !(state === 'capturing' && session.type === 'ivr')) return unchanged;
       session.state = event.approved ? 'succeeded' : 'failed';
       session.result = event.result;
       break;
@@ -114,7 +142,12 @@ function mustBeCapturing(state: SessionState): void {
   throw new SessionNotCapturing('Twilio has not started capturing yet');
 }
 
+function mustBeAgentSession(session: SessionResource): void {
+  if (session.type !== 'agent') throw new NotAnAgentSession(`This session (${session.type}) is not driven by an agent: the caller types without being asked`);
+}
+
 function allowCapture(session: SessionResource, field: FieldKey): void {
+  mustBeAgentSession(session);
   mustBeCapturing(session.state);
   if (!(field in session.fields)) throw new FieldNotInSession(`This session does not collect ${field}`);
   if (field === 'security_code' && session.fields.card_number?.state !== 'captured') {
@@ -132,8 +165,11 @@ function applyStatus(session: SessionResource, status: TwilioStatus): void {
       session.fields[field] = { state: 'invalid', display: null, length: 0, error: status.errorType };
     } else if (status.shown[field] !== undefined) {
       session.fields[field] = { state: 'captured', display: status.shown[field]!, length: status.typed[field] ?? 0, error: null };
+      // <Pay>'s callbacks list nothing as required: a captured field is simply no longer so.
+      if (!status.required) session.required = session.required.filter((key) => key !== field);
     }
   }
+  if (status.processing && session.state === 'capturing') session.state = 'processing';
   // Values shown beside the one being captured (the final callback shows them all).
   for (const [key, shown] of Object.entries(status.shown) as Array<[FieldKey, string]>) {
     const progress = session.fields[key];

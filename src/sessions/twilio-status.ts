@@ -24,6 +24,8 @@ export interface TwilioStatus {
   capture?: FieldKey;
   /** Digits are still arriving. */
   partial: boolean;
+  /** `<Pay>` says every field is in and the connector is being called (`For=payment-processing`). */
+  processing: boolean;
   errorType?: string;
   /** Each field's value as the callback shows it, already masked by this service's own rules. */
   shown: Partial<Record<FieldKey, string>>;
@@ -37,6 +39,8 @@ export interface TwilioStatus {
   payErrorCode?: string;
   paymentError?: string;
   connectorError?: string;
+  /** `PayConnector_<key>` of a `<Pay>` action request: the connector answer's `parameters`. */
+  connectorParameters?: Record<string, string>;
 }
 
 /**
@@ -47,7 +51,8 @@ export interface TwilioStatus {
  */
 export function readTwilioStatus(form: Record<string, unknown>): TwilioStatus {
   const text = (name: string) => (typeof form[name] === 'string' && form[name] !== '' ? (form[name] as string) : undefined);
-  const capture = text('Capture');
+  // The Payments API names the field being captured `Capture`; `<Pay>`'s callbacks name it `For`.
+  const capture = text('Capture') ?? text('For');
   const shown: Partial<Record<FieldKey, string>> = {};
   const typed: Partial<Record<FieldKey, number>> = {};
   for (const [field, names] of Object.entries(TWILIO_FIELDS) as Array<[FieldKey, (typeof TWILIO_FIELDS)[FieldKey]]>) {
@@ -62,6 +67,7 @@ export function readTwilioStatus(form: Record<string, unknown>): TwilioStatus {
     paymentSid: text('Sid'),
     capture: capture === undefined ? undefined : FIELD_OF_CAPTURE.get(capture.replace(/-matcher$/, '')),
     partial: text('PartialResult') === 'true',
+    processing: capture === 'payment-processing',
     errorType: text('ErrorType'),
     shown,
     typed,
@@ -72,7 +78,22 @@ export function readTwilioStatus(form: Record<string, unknown>): TwilioStatus {
     payErrorCode: text('PayErrorCode'),
     paymentError: text('PaymentError'),
     connectorError: text('ConnectorError'),
+    connectorParameters: connectorParametersOf(form),
   };
+}
+
+/** At most this many `PayConnector_*` values are kept, each at most this long: what a connector answers is bounded here too. */
+const MAX_CONNECTOR_PARAMETERS = 20;
+const MAX_CONNECTOR_PARAMETER_LENGTH = 255;
+
+function connectorParametersOf(form: Record<string, unknown>): Record<string, string> | undefined {
+  const entries = Object.entries(form)
+    .filter((entry): entry is [string, string] => /^PayConnector_[A-Za-z0-9_]{1,64}$/.test(entry[0]) && typeof entry[1] === 'string')
+    // A connector of someone else's could answer anything: a long run of digits is never kept.
+    .filter(([, value]) => !/[0-9]{12}/.test(value.replace(/[\s-]/g, '')))
+    .slice(0, MAX_CONNECTOR_PARAMETERS)
+    .map(([name, value]) => [name.slice('PayConnector_'.length), value.slice(0, MAX_CONNECTOR_PARAMETER_LENGTH)]);
+  return entries.length > 0 ? Object.fromEntries(entries) : undefined;
 }
 
 function requiredFields(list: string): FieldKey[] {

@@ -117,9 +117,19 @@ export class SessionStore {
     return this.sql.batch(
       [
         {
-          text: `UPDATE sessions SET state = $1, version = $2, resource = $3, internal = $4, updated_at = $5
+          text: `UPDATE sessions SET state = $1, version = $2, resource = $3, internal = $4, updated_at = $5, call_sid = $8, expires_at = $9
                   WHERE id = $6 AND version = $7`,
-          params: [resource.state, after.version, JSON.stringify(resource), JSON.stringify(after.internals), Date.parse(resource.updated_at), resource.id, before.version],
+          params: [
+            resource.state,
+            after.version,
+            JSON.stringify(resource),
+            JSON.stringify(after.internals),
+            Date.parse(resource.updated_at),
+            resource.id,
+            before.version,
+            resource.call_sid,
+            Date.parse(resource.expires_at),
+          ],
         },
         ...(history ? [historyInsert(resource.id, history)] : []),
         ...also,

@@ -283,6 +283,8 @@ describe('docker-compose.yml', () => {
     const nginx = fs.readFileSync(path.join(REPO_ROOT, 'docker', 'nginx.conf'), 'utf8');
     expect(nginx).toContain(`server bridge-a:${containerEnv(services['bridge-a']!).PORT};`);
     expect(nginx).toContain(`server bridge-b:${containerEnv(services['bridge-b']!).PORT};`);
+    // Paths that carry a bearer link's token are kept out of the balancer's access log.
+    expect(nginx).toMatch(/location \^~ \/twilio\/ivr\/ \{\s*access_log off;/);
   });
 
   test('when a replica is stopped, then it has longer than the default shutdown timeout to finish', () => {

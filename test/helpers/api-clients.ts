@@ -41,14 +41,7 @@ export function capturingLogger(): { logger: Logger; logs: CapturedLogs } {
   return { logs, logger: createLogger('silly', [new winston.transports.Stream({ stream: logs.stream })]) };
 }
 
-/** Waits until `probe` is true, checking every 25 ms; generous for a slow machine. */
-export async function eventually(probe: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+export { eventually } from './eventually';
 
 /** Every text a secret of these tests could show as: the value itself, and the hash parts of the stored entries. */
 export function secretForms(entries: ApiClientEntry[] = [], extra: string[] = []): string[] {

@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import type { Express } from 'express';
 
 export interface OpenApiDocument {
@@ -7,16 +6,17 @@ export interface OpenApiDocument {
   components: { securitySchemes: Record<string, unknown> };
 }
 
-/** The validator is an ES module: it runs in a Node process of its own, reading the document on its standard input (an argument has a size limit). */
+/** The validator is an ES module: it runs in a Node process of its own, reading the document on stdin (an argument has a size limit). */
 export async function validateOpenApi(text: string): Promise<unknown> {
   const script = `import { Validator } from '@seriousme/openapi-schema-validator';
     import { text } from 'node:stream/consumers';
     const validator = new Validator();
     const result = await validator.validate(JSON.parse(await text(process.stdin)));
     console.log(JSON.stringify({ ...result, version: validator.version }));`;
-  const running = promisify(execFile)(process.execPath, ['--input-type=module', '-e', script]);
-  running.child.stdin!.end(text);
-  const { stdout } = await running;
+  const stdout = await new Promise<string>((resolve, reject) => {
+    const child = execFile(process.execPath, ['--input-type=module', '-e', script], (error, out) => (error ? reject(error) : resolve(out)));
+    child.stdin?.end(text);
+  });
   return JSON.parse(stdout);
 }
 

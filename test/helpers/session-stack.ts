@@ -48,7 +48,7 @@ export async function startSessionStack(env: Record<string, string> = {}): Promi
     standardClients().map((client) => (client.client_id === 'crm' ? { ...client, webhook_url: receiver.url } : client)),
   );
   const port = await freePort();
-  const service = await startService({
+  const started = startService({
     PORT: String(port),
     DATA_DIR: dataDir,
     PUBLIC_URL: `http://127.0.0.1:${port}`,
@@ -59,6 +59,12 @@ export async function startSessionStack(env: Record<string, string> = {}): Promi
     TOKEN_SIGNING_KEY,
     ADMIN_TOKEN,
     ...env,
+  });
+  // A service that refuses to start leaves nothing running behind it.
+  const service = await started.catch(async (error: unknown) => {
+    await simulator.stop();
+    await receiver.stop();
+    throw error;
   });
   // Twilio's console: the Default pay connector is this service, with the sandbox's credentials.
   connectors.Default = { url: `${service.url}/`, username: ACCOUNT_ID, password: ACCESS_KEY };

@@ -121,16 +121,7 @@ export async function enqueue(sql: Sql, events: Array<Partial<NewWebhookEvent> &
   return statements.map((statement) => statement.params![0] as string);
 }
 
-/** Polls until `check` returns a value other than undefined or false. */
-export async function eventually<T>(check: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+export { eventually } from './eventually';
 
 /** A logger whose lines stay in memory. */
 export function memoryLogger(): { logger: Logger; lines: string[] } {

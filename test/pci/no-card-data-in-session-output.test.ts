@@ -4,7 +4,10 @@ import Database from 'better-sqlite3';
 import { eventually } from '../helpers/api-clients';
 import { AMEX } from '../helpers/flows';
 import { expectNoSecrets } from '../helpers/leaks';
-import { openEventStream, startSessionStack, type SessionStack } from '../helpers/session-stack';
+import request from 'supertest';
+import twilio from 'twilio';
+import { ACCOUNT_SID, AUTH_TOKEN, openEventStream, startSessionStack, type SessionStack } from '../helpers/session-stack';
+import { SimulatorTwilioApp } from '../helpers/simulator-twilio-app';
 import { BANK_ACCOUNT, CVV, ROUTING, VISA } from '../helpers/test-data';
 
 /**
@@ -12,7 +15,7 @@ import { BANK_ACCOUNT, CVV, ROUTING, VISA } from '../helpers/test-data';
  * answer, event and webhook a client got, and every row the sessions left (sessions, history, webhooks)
  * are searched for the test card, CVV, bank and routing numbers and keys, in every encoding.
  */
-test('when card and bank sessions run to their end, then no log line, answer, event, webhook or stored row holds a secret', async () => {
+test('when card and bank sessions, agent-assisted and IVR, run to their end, then no log line, answer, event, webhook or stored row holds a secret', async () => {
   const stack: SessionStack = await startSessionStack({ LOG_LEVEL: 'silly' });
   const output: string[] = [];
   try {
@@ -47,14 +50,45 @@ test('when card and bank sessions run to their end, then no log line, answer, ev
       output.push(JSON.stringify(stream.events));
       stream.close();
     }
+
+    // IVR self-service: the caller types into the hosted <Pay>, the call comes back to the IVR.
+    const ivr = await new SimulatorTwilioApp(AUTH_TOKEN).start();
+    ivr.answer('/return', () => new twilio.twiml.VoiceResponse().say('Back in the menu.'));
+    try {
+      const ivrFlows: Array<{ body: object; keys: string[] }> = [
+        { body: { amount: '10.00' }, keys: [`${VISA.slice(0, -1)}2#`, `${VISA}#`, '1230#', `${CVV}#`, '94111#'] },
+        { body: { amount: '1.01' }, keys: [`${AMEX}#`, '1230#', '1234#', '94111#'] },
+        { body: { payment_method: 'ach' }, keys: [`${ROUTING}#`, `${BANK_ACCOUNT}#`] },
+      ];
+      for (const flow of ivrFlows) {
+        const call = await request(stack.simulator.url).post('/simulator/calls').type('form').send({ AccountSid: ACCOUNT_SID });
+        const callSid = call.body.CallSid as string;
+        const created = await api('post', '/v1/sessions', { type: 'ivr', call_sid: callSid, return_url: `${ivr.url}/return`, max_attempts: 2, ...flow.body });
+        const id = created.body.id as string;
+        const stream = await openEventStream(`${stack.service.url}/v1/sessions/${id}/events`, token);
+        await request(stack.simulator.url).post(`/2010-04-01/Accounts/${ACCOUNT_SID}/Calls/${callSid}.json`).auth(ACCOUNT_SID, AUTH_TOKEN).type('form').send({ Url: created.body.twiml_url }).expect(200);
+        await eventually(async () => JSON.stringify((await request(stack.simulator.url).get(`/simulator/calls/${callSid}/events`)).body).includes('pay-started'), 'the <Pay>');
+        for (const keys of flow.keys) await request(stack.simulator.url).post(`/simulator/calls/${callSid}/dtmf`).type('form').send({ Digits: keys }).expect(204);
+        await ivr.waitFor((entry) => entry.path === '/return' && entry.url.includes(id));
+        await stream.until((event) => ['succeeded', 'failed'].includes(event.data.state as string), 'the end');
+        output.push(JSON.stringify(stream.events));
+        stream.close();
+        await api('get', `/v1/sessions/${id}`);
+        await api('get', `/v1/sessions/${id}/history`);
+      }
+      output.push(...ivr.requests.map((entry) => JSON.stringify(entry)));
+    } finally {
+      await ivr.stop();
+    }
+
     await api('get', '/v1/sessions?limit=100');
-    await eventually(() => stack.receiver.received.length >= flows.length, 'the webhooks');
+    await eventually(() => stack.receiver.received.length >= flows.length + 3, 'the webhooks');
     output.push(...stack.receiver.received.map((hook) => `${JSON.stringify(hook.headers)}\n${hook.body}`));
   } finally {
     await stack.stop();
   }
   const db = new Database(path.join(stack.service.config.dataDir, 'journal.sqlite'), { readonly: true });
-  const rows = ['sessions', 'session_history', 'webhook_outbox', 'transactions'].map((table) => JSON.stringify(db.prepare(`SELECT * FROM ${table}`).all()));
+  const rows = ['sessions', 'session_history', 'webhook_outbox', 'transactions', 'session_links'].map((table) => JSON.stringify(db.prepare(`SELECT * FROM ${table}`).all()));
   db.close();
   expect(stack.service.logs.lines.length).toBeGreaterThan(20);
   expect(output.join('\n')).toContain('xxxx xxxx xxxx 1111');

@@ -1,4 +1,4 @@
-import { CardNumberFirst, FieldNotInSession, FieldsMissing, SessionEnded, SessionNotCapturing, SessionProcessing } from '../../src/errors';
+import { CallerIsPaying, CardNumberFirst, FieldNotInSession, FieldsMissing, NotAnAgentSession, SessionEnded, SessionNotCapturing, SessionProcessing } from '../../src/errors';
 import { emptyField, fieldsToCollect, type SessionRecord } from '../../src/sessions/session';
 import { apply, type SessionEvent } from '../../src/sessions/transitions';
 import { readTwilioStatus } from '../../src/sessions/twilio-status';
@@ -123,4 +123,59 @@ test('when the session expires, then only one still collecting expires; a proces
   expect(run(capturing(), { kind: 'expired' }).resource.state).toBe('expired');
   const processing = run(capturing(), status({ Required: '' }), { kind: 'complete-requested' });
   expect(apply(processing, { kind: 'expired' }, NOW).changed).toBe(false);
+});
+
+describe('IVR sessions', () => {
+  const ivr = () => session({ type: 'ivr', call_sid: null });
+  const started = () => run(ivr(), { kind: 'pay-started', callSid: 'CA00000000000000000000000000000009', expiresAt: '2026-11-30T12:15:00.000Z' });
+  const payStatus = (form: Record<string, string>): SessionEvent => status(form);
+  const ended = (form: Record<string, string>, transactionId: string | null = null): SessionEvent => ({ kind: 'pay-ended', status: readTwilioStatus(form), transactionId });
+
+  test('when Twilio fetches the TwiML, then the session captures on that call until its <Pay> time is up; a second fetch changes nothing', () => {
+    const record = started();
+    expect(record.resource).toMatchObject({ state: 'capturing', call_sid: 'CA00000000000000000000000000000009', expires_at: '2026-11-30T12:15:00.000Z' });
+    expect(apply(record, { kind: 'pay-started', callSid: 'CA00000000000000000000000000000008', expiresAt: '2026-11-30T13:00:00.000Z' }, NOW).changed).toBe(false);
+    // An agent session is never started by a TwiML fetch.
+    expect(apply(session(), { kind: 'pay-started', callSid: null, expiresAt: NOW.toISOString() }, NOW).changed).toBe(false);
+  });
+
+  test("when <Pay>'s callbacks name the field with For, then it is captured or invalid, and no longer required once captured", () => {
+    let record = run(started(), payStatus({ For: 'payment-card-number', Attempt: '1', ErrorType: 'invalid-card-number' }));
+    expect(record.resource.fields.card_number).toMatchObject({ state: 'invalid', error: 'invalid-card-number' });
+    record = run(record, payStatus({ For: 'payment-card-number', Attempt: '2', PaymentCardNumber: 'xxxxxxxxxxxx1111' }));
+    expect(record.resource.fields.card_number).toMatchObject({ state: 'captured', display: 'xxxx xxxx xxxx 1111', length: 16 });
+    expect(record.resource.required).toEqual(['expiry', 'security_code', 'postal_code']);
+    record = run(record, payStatus({ For: 'payment-processing', Attempt: '1' }));
+    expect(record.resource.state).toBe('processing');
+  });
+
+  test('when the <Pay> action comes, then the session ends as the <Pay> did, with the journal record and the connector parameters', () => {
+    const success = run(started(), ended({ Result: 'success', PaymentConfirmationCode: '000000000042', PayConnector_auth_code: 'A1B2', PayConnector_leak: '4111 1111 1111 1111' }, 'CA1-tx'));
+    expect(success.resource).toMatchObject({ state: 'succeeded', result: { charge_id: '000000000042', transaction_id: 'CA1-tx', connector_parameters: { auth_code: 'A1B2' } } });
+    // A run of digits in a connector's parameters is never kept.
+    expect(JSON.stringify(success.resource)).not.toContain('4111');
+    expect(run(started(), ended({ Result: 'caller-interrupted-with-star' })).resource.state).toBe('cancelled');
+    expect(run(started(), ended({ Result: 'caller-hung-up' })).resource.state).toBe('cancelled');
+    expect(run(started(), ended({ Result: 'too-many-failed-attempts', PaymentError: 'invalid-card-number' })).resource).toMatchObject({ state: 'failed', result: { error_code: 'too-many-failed-attempts' } });
+    expect(run(started(), ended({ Result: 'payment-connector-error', ConnectorError: '30002', PayErrorCode: '64008' })).resource).toMatchObject({ state: 'failed', result: { error_code: '30002', twilio_error_code: '64008' } });
+    // The caller hangs up before the TwiML was even fetched: the action still ends the session.
+    expect(run(ivr(), ended({ Result: 'caller-hung-up' })).resource.state).toBe('cancelled');
+    // Late, repeated or empty: nothing changes.
+    const done = run(started(), ended({ Result: 'success', PaymentConfirmationCode: '1' }));
+    expect(apply(done, ended({ Result: 'caller-hung-up' }), NOW).changed).toBe(false);
+    expect(apply(started(), ended({}), NOW).changed).toBe(false);
+  });
+
+  test("when an agent's action is asked of an IVR session, then NOT_AN_AGENT_SESSION; cancel only before the caller pays", () => {
+    expect(() => apply(started(), { kind: 'capture-requested', field: 'card_number' }, NOW)).toThrow(NotAnAgentSession);
+    expect(() => apply(started(), { kind: 'complete-requested' }, NOW)).toThrow(NotAnAgentSession);
+    expect(() => apply(started(), { kind: 'cancelled' }, NOW)).toThrow(CallerIsPaying);
+    expect(run(ivr(), { kind: 'cancelled' }).resource.state).toBe('cancelled');
+  });
+
+  test('when its <Pay> time is up without the action, then it settles from the journal even while capturing (an agent session does not)', () => {
+    const result = { charge_id: '000000000043', error_code: null, error_message: null, twilio_error_code: null };
+    expect(run(started(), { kind: 'settled-from-journal', approved: true, result }).resource).toMatchObject({ state: 'succeeded', result });
+    expect(apply(capturing(), { kind: 'settled-from-journal', approved: true, result }, NOW).changed).toBe(false);
+  });
 });
