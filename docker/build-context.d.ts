@@ -14,4 +14,4 @@ export function contextFiles(repository: string, patterns: IgnorePattern[]): str
 export function dockerfileInstructions(dockerfileText: string): Instruction[];
 export function copySources(dockerfileText: string): string[];
 export function copiedFiles(repository: string, dockerfileText: string, patterns: IgnorePattern[]): Map<string, string[]>;
-export function readContext(repository: string): { patterns: IgnorePattern[]; dockerfile: string };
+export function readContext(repository: string, dockerfilePath?: string): { patterns: IgnorePattern[]; dockerfile: string };

@@ -156,10 +156,16 @@ function copiedFiles(repository, dockerfileText, patterns) {
   return bySource;
 }
 
-function readContext(repository) {
-  const ignore = path.join(repository, '.dockerignore');
+/**
+ * The Dockerfile (the repository's, or another one by its path) and the ignore patterns of its
+ * build context: as BuildKit does, `<Dockerfile>.dockerignore` beside that Dockerfile wins over
+ * the context's .dockerignore.
+ */
+function readContext(repository, dockerfilePath = 'Dockerfile') {
+  const own = path.join(repository, `${dockerfilePath}.dockerignore`);
+  const ignore = fs.existsSync(own) ? own : path.join(repository, '.dockerignore');
   const patterns = fs.existsSync(ignore) ? parseDockerignore(fs.readFileSync(ignore, 'utf8')) : [];
-  const dockerfile = fs.readFileSync(path.join(repository, 'Dockerfile'), 'utf8');
+  const dockerfile = fs.readFileSync(path.join(repository, dockerfilePath), 'utf8');
   return { patterns, dockerfile };
 }
 

@@ -350,3 +350,43 @@ export class InvalidSignature extends BridgeError {
   readonly code = 'INVALID_SIGNATURE';
   readonly httpStatus = 403;
 }
+
+// ---- The agent console (/console): answered in the session API's shape.
+
+/** A console_url code that is unknown, already used, or expired: links open once, within CONSOLE_LINK_TTL_S. */
+export class ConsoleLinkInvalid extends BridgeError {
+  readonly code = 'CONSOLE_LINK_INVALID';
+  readonly httpStatus = 401;
+
+  constructor(
+    message: string,
+    /** Not a code this service issued: a guess, counted as a failed authentication (a used or expired one is not). */
+    readonly unknownCode = false,
+  ) {
+    super(message);
+  }
+}
+
+/** A console API request with neither a signed-in agent's cookie nor a console token. */
+export class ConsoleSignInRequired extends BridgeError {
+  readonly code = 'CONSOLE_SIGN_IN_REQUIRED';
+  readonly httpStatus = 401;
+}
+
+/** A state change from a signed-in console without its CSRF token (or with another's). */
+export class CsrfTokenInvalid extends BridgeError {
+  readonly code = 'CSRF_TOKEN_INVALID';
+  readonly httpStatus = 403;
+}
+
+/** What a console opened from a console_url may not do (start another session): its desktop asks the session API. */
+export class ConsoleLinkScope extends BridgeError {
+  readonly code = 'CONSOLE_LINK_SCOPE';
+  readonly httpStatus = 403;
+}
+
+/** An event stream ticket that is unknown, already used, expired, or for another session. */
+export class StreamTicketInvalid extends BridgeError {
+  readonly code = 'STREAM_TICKET_INVALID';
+  readonly httpStatus = 401;
+}

@@ -5,7 +5,7 @@ import { compileMappings, connectorCatalog, type ConnectorCatalog } from './mapp
 import { createMetrics, type Metrics } from './observability/metrics';
 import type { PaymentDependencies } from './payments/take-payment';
 import { startSandboxGateway } from './sandbox/sandbox-server';
-import { credentialHashFor } from './security/service-keys';
+import { credentialHashFor, serviceKey } from './security/service-keys';
 import type { KeyedHash } from './security/keyed-hash';
 import { IdempotencyGate } from './store/idempotency';
 import { InstanceKeeper, thisInstance } from './store/instances';
@@ -21,6 +21,9 @@ import { SessionSweeper } from './sessions/session-sweeper';
 import { SessionStore } from './store/session-store';
 import { SessionLinkStore } from './store/session-link-store';
 import { SessionLinks } from './sessions/session-links';
+import { ConsoleAccess } from './sessions/console-access';
+import { ConsoleUsers } from './sessions/console-users';
+import { ConsoleTokens } from './security/console-tokens';
 import { IvrSessions } from './sessions/ivr-sessions';
 import { IvrPrompts } from './sessions/ivr-prompts';
 import { twilioPayments } from './twilio/twilio-payments';
@@ -142,6 +145,18 @@ export interface SessionParts {
   twilioAuthToken: string;
   publicUrl: string;
   maxStreamsPerClient: number;
+  /** The agent console (/console): its links, its agents, its tokens and settings. */
+  console: ConsoleParts;
+}
+
+export interface ConsoleParts {
+  access: ConsoleAccess;
+  users: ConsoleUsers;
+  tokens: ConsoleTokens;
+  frameAncestors: string[];
+  connectors: string[];
+  /** TOKEN_SIGNING_KEY (the CSRF tokens' key is derived from it). */
+  signingKey: string;
 }
 
 /** How long, beyond its settle time, a processing session waits for its payment to reach the journal at all. */
@@ -158,6 +173,8 @@ async function composeSessions(
   const clients = new ApiClientRegistry({ file: config.apiClientsFile, logger });
   closers.push(() => clients.close());
   const tokens = accessTokensFor(config, clients);
+  const consoleUsers = new ConsoleUsers({ file: config.consoleUsersFile, logger });
+  closers.push(() => consoleUsers.close());
   const store = new SessionStore(sql);
   const twilio = twilioPayments({
     accountSid: config.twilioAccountSid!,
@@ -201,11 +218,25 @@ async function composeSessions(
     payLimitSeconds: config.ivrPayLimitS,
   });
   metrics.watchSessions({ byState: () => store.countByState(), stuckProcessing: () => store.countProcessingSince(Date.now() - settleAfterMs) });
+  const signingKey = serviceKey({ name: 'TOKEN_SIGNING_KEY', configured: config.tokenSigningKey, production: config.gatewayEnv === 'production', dataDir: config.dataDir });
   return {
     sessions,
     ivr,
     events,
     links,
+    console: {
+      access: new ConsoleAccess({ links, publicUrl: config.publicUrl!, linkTtlMs: config.consoleLinkTtlS * 1000 }),
+      users: consoleUsers,
+      tokens: new ConsoleTokens({
+        signingKey,
+        previousSigningKey: config.tokenSigningKeyPrevious,
+        tokenTtlSeconds: config.consoleTokenTtlS,
+        signInTtlSeconds: config.consoleSessionTtlS,
+      }),
+      frameAncestors: config.consoleFrameAncestors,
+      connectors: config.consoleConnectors,
+      signingKey,
+    },
     clients,
     tokens,
     outbox: new WebhookOutbox(sql),

@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig } from '../config/settings';
 import { BridgeError, StartupError } from '../errors';
 import { hashSecret } from '../security/secret-hash';
-import { SCOPES, type Scope } from '../sessions/api-clients';
+import { RESERVED_CLIENT_IDS, SCOPES, type Scope } from '../sessions/api-clients';
 import {
   CLIENT_ID_PATTERN,
   describeFileProblems,
@@ -30,6 +30,7 @@ program
   .option('--progress-events', 'also send webhooks when a session starts capturing and processing', false)
   .action((clientId: string, options: { scope: Scope[]; webhookUrl?: string; progressEvents: boolean }) => {
     if (!new RegExp(CLIENT_ID_PATTERN).test(clientId)) throw new StartupError('client_id may have letters, digits, ".", "_" and "-" (up to 64), starting with a letter or digit');
+    if (RESERVED_CLIENT_IDS.includes(clientId)) throw new StartupError(`${clientId} is reserved: the agent console's own sessions belong to it`);
     const urlProblem = options.webhookUrl === undefined ? undefined : webhookUrlProblem(options.webhookUrl);
     if (urlProblem) throw new StartupError(`--webhook-url ${urlProblem}`);
     const { file, document } = currentFile();

@@ -198,6 +198,31 @@ export const configSchema = {
       default: 1000,
       description: 'Event streams (GET /v1/sessions/{id}/events) one API client may hold open at once.',
     },
+    CONSOLE_USERS_FILE: {
+      type: 'string',
+      minLength: 1,
+      description: 'JSON file of the agents who may sign in to /console (npm run console:user); default DATA_DIR/console-users.json. Re-read when it changes.',
+    },
+    CONSOLE_FRAME_ANCESTORS: {
+      type: 'string',
+      pattern: "^('none'|(('self'|https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?)([ ,]+('self'|https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?))*))$",
+      default: "'none'",
+      description: "Who may show the console in a frame (and send it postMessage): 'none', or origins such as https://desktop.example.com, separated by spaces or commas.",
+    },
+    CONSOLE_CONNECTORS: {
+      type: 'string',
+      pattern: '^[A-Za-z0-9_ -]{1,64}(,[A-Za-z0-9_ -]{1,64})*$',
+      description: 'The Twilio payment connectors the console offers, comma-separated (default: TWILIO_PAYMENT_CONNECTOR).',
+    },
+    CONSOLE_LINK_TTL_S: { type: 'integer', minimum: 30, maximum: 86400, default: 600, description: "How long a session's console_url may be opened (once)." },
+    CONSOLE_TOKEN_TTL_S: {
+      type: 'integer',
+      minimum: 60,
+      maximum: 86400,
+      default: 900,
+      description: 'Lifetime of the bearer token a console opened from a console_url holds in memory (one session only).',
+    },
+    CONSOLE_SESSION_TTL_S: { type: 'integer', minimum: 300, maximum: 86400, default: 28800, description: "How long an agent's console sign-in lasts." },
     METRICS_TOKEN: { secret: true, type: 'string', minLength: 16, description: 'Bearer token /metrics requires, when set (at least 16 characters).' },
     TRUST_PROXY: {
       type: 'string',
@@ -235,6 +260,12 @@ interface Derived {
   gatewayUrls: Record<string, string>;
   /** Absolute: DATA_DIR/api-clients.json by default. */
   apiClientsFile: string;
+  /** Absolute: DATA_DIR/console-users.json by default. */
+  consoleUsersFile: string;
+  /** Origins that may frame the console; empty: none. `'self'` as written. */
+  consoleFrameAncestors: string[];
+  /** The Twilio payment connectors the console offers, TWILIO_PAYMENT_CONNECTOR first by default. */
+  consoleConnectors: string[];
   /**
    * A secret a mapping or a connector names (`env.<VARIABLE>`, CONNECTOR_<NAME>_PASSWORD): the
    * variable itself or the file its <VARIABLE>_FILE names; undefined when neither is set.
@@ -300,6 +331,9 @@ export function loadConfig(env: Env = processEnvironment()): Config {
     shutdownTimeoutMs: settings.SHUTDOWN_TIMEOUT_MS ?? settings.GATEWAY_TIMEOUT_MS + 5000,
     gatewayUrls,
     apiClientsFile: path.resolve(settings.API_CLIENTS_FILE ?? path.join(settings.DATA_DIR, 'api-clients.json')),
+    consoleUsersFile: path.resolve(settings.CONSOLE_USERS_FILE ?? path.join(settings.DATA_DIR, 'console-users.json')),
+    consoleFrameAncestors: settings.CONSOLE_FRAME_ANCESTORS === "'none'" ? [] : [...new Set(settings.CONSOLE_FRAME_ANCESTORS.split(/[ ,]+/))],
+    consoleConnectors: settings.CONSOLE_CONNECTORS === undefined ? [settings.TWILIO_PAYMENT_CONNECTOR] : [...new Set(settings.CONSOLE_CONNECTORS.split(',').map((name) => name.trim()).filter(Boolean))],
     secret: (variable) => readSecretSetting(env, variable),
   };
   return { ...camel, ...derived } as Config;

@@ -12,6 +12,7 @@ import type { SessionParts } from '../service-parts';
 import { apiClientOf, clientAuthentication } from './client-authentication';
 import { oauthRoutes } from './oauth-routes';
 import { sessionRoutes } from './session-routes';
+import { consoleRoutes } from './console-routes';
 import { twilioCallbackRoutes } from './twilio-callback-routes';
 import { webhookAdminRoutes } from './webhook-admin-routes';
 import { requestLog } from './request-log';
@@ -108,6 +109,24 @@ export function createApp({ catalog, payments, journal, metrics, sandboxUrl, cre
         events: sessions.events,
         requireScope: clientAuthentication({ tokens: sessions.tokens, throttle }),
         clientIdOf: (res) => apiClientOf(res).clientId,
+        maxStreamsPerClient: sessions.maxStreamsPerClient,
+        logger,
+        consoleLink: (sessionId) => sessions.console.access.link(sessionId),
+      }),
+    );
+    app.use(
+      consoleRoutes({
+        sessions: sessions.sessions,
+        events: sessions.events,
+        access: sessions.console.access,
+        users: sessions.console.users,
+        tokens: sessions.console.tokens,
+        clients: sessions.clients,
+        throttle,
+        signingKey: sessions.console.signingKey,
+        publicUrl: sessions.publicUrl,
+        frameAncestors: sessions.console.frameAncestors,
+        connectors: sessions.console.connectors,
         maxStreamsPerClient: sessions.maxStreamsPerClient,
         logger,
       }),

@@ -27,6 +27,18 @@ const action = (summary: string, body?: object) => ({
   },
 });
 
+/** The agent console's one-time way in, in the answer that creates an agent session. */
+const consoleUrl = {
+  type: 'string',
+  format: 'uri',
+  description: "An agent session's console: opens once, within CONSOLE_LINK_TTL_S (its code is in the fragment). Shown only here and by POST /v1/sessions/{id}/console-link",
+};
+const consoleLinkSchema = {
+  type: 'object',
+  required: ['console_url', 'expires_at'],
+  additionalProperties: false,
+  properties: { console_url: { type: 'string', format: 'uri' }, expires_at: { type: 'string', format: 'date-time' } },
+};
 const twimlUrl = { type: 'string', format: 'uri', description: 'A bearer link for Twilio: the merchant\'s IVR redirects the call to it. Shown once.' };
 const twimlResponses = (notFound: string) => ({
   200: { description: 'TwiML', content: { 'text/xml': { schema: { type: 'string' } } } },
@@ -57,8 +69,8 @@ export const sessionPaths = {
       requestBody: { required: true, content: { 'application/json': { schema: { oneOf: [createSessionSchema, createIvrSessionSchema] } } } },
       responses: {
         201: json(
-          { allOf: [sessionResourceSchema, { type: 'object', properties: { twiml_url: twimlUrl } }] },
-          "The session (failed, with Twilio's code in its result, when Twilio refused); an IVR session's twiml_url, in this answer only",
+          { allOf: [sessionResourceSchema, { type: 'object', properties: { twiml_url: twimlUrl, console_url: consoleUrl } }] },
+          "The session (failed, with Twilio's code in its result, when Twilio refused); an IVR session's twiml_url or an agent session's console_url, in this answer only",
         ), ...failures({ 403: 'The token lacks sessions:write', 409: 'The Idempotency-Key was used with another body, or the call has an active session', 422: 'The body fails its schema' }) },
     },
     get: {
@@ -75,6 +87,14 @@ export const sessionPaths = {
       security: read,
       parameters: sessionId,
       responses: { 200: json({ type: 'object', properties: { history: { type: 'array', items: { type: 'object' } } } }, 'Its history'), ...failures() },
+    },
+  },
+  '/v1/sessions/{id}/console-link': {
+    post: {
+      summary: "A new console_url for the session (an earlier one not yet opened stops working)",
+      security: write,
+      parameters: sessionId,
+      responses: { 201: json(consoleLinkSchema, 'The console link, shown this once'), ...failures({ 403: 'The token lacks sessions:write' }) },
     },
   },
   '/v1/sessions/{id}/capture': action('Ask the caller for a field (again, at any time)', captureSchema),

@@ -1,5 +1,6 @@
 import { connectorAnswerSchema } from '../contract/connector-answer';
 import { sessionPaths, sessionSecuritySchemes } from './openapi-sessions';
+import { consolePaths, consoleSecuritySchemes } from './openapi-console';
 import { webhookAdminPaths } from './webhook-admin-routes';
 import { connectorRequestSchema } from '../contract/request-schema';
 import { journalQuerySchema } from '../store/journal-query';
@@ -100,6 +101,7 @@ export function openApiDocument({ transactionsApi, sessionsApi = false }: OpenAp
         ...(transactionsApi ? adminTokenScheme : {}),
         metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, when set' },
         ...(sessionsApi ? sessionSecuritySchemes : {}),
+        ...(sessionsApi ? consoleSecuritySchemes : {}),
       },
     },
     paths: {
@@ -111,6 +113,7 @@ export function openApiDocument({ transactionsApi, sessionsApi = false }: OpenAp
       '/connectors/{name}/tokenize': paymentOperation('Legacy path: tokenize with a named connector', true),
       ...(transactionsApi ? transactionsPaths : {}),
       ...(sessionsApi ? sessionPaths : {}),
+      ...(sessionsApi ? consolePaths : {}),
       ...(sessionsApi && transactionsApi ? webhookAdminPaths : {}),
       '/healthz': { get: { summary: 'Liveness: the process answers', responses: { 200: json({ type: 'object', properties: { status: { const: 'ok' } } }, 'Alive') } } },
       '/readyz': {

@@ -1,10 +1,11 @@
 import express, { Router, type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
 import { createSession } from 'better-sse';
-import { TooManyStreams, ValidationFailed } from '../errors';
+import { SessionNotFound, TooManyStreams, ValidationFailed } from '../errors';
 import type { Logger } from '../logging/logger';
 import type { AgentSessions } from '../sessions/agent-sessions';
 import type { IvrSessions } from '../sessions/ivr-sessions';
 import type { Scope } from '../sessions/api-clients';
+import type { ConsoleLink } from '../sessions/console-access';
 import type { SessionEvents } from '../sessions/session-events';
 import {
   captureSchema,
@@ -30,6 +31,8 @@ export interface SessionRoutesOptions {
   clientIdOf(res: Response): string;
   maxStreamsPerClient: number;
   logger: Logger;
+  /** A new console_url for an agent session (decisions item 6: only in the answers that issue it). */
+  consoleLink?: (sessionId: string) => Promise<ConsoleLink>;
 }
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -65,7 +68,16 @@ export function sessionRoutes(options: SessionRoutesOptions): Router {
       return;
     }
     const body = validated<CreateSessionBody>(createSessionSchema, req.body);
-    res.status(201).json(await sessions.create(clientIdOf(res), body, key));
+    const session = await sessions.create(clientIdOf(res), body, key);
+    // The agent console's way in, shown in this answer only (a replay of it gets a new one: the first may be lost).
+    const link = options.consoleLink && session.type === 'agent' ? await options.consoleLink(session.id) : undefined;
+    res.status(201).json(link ? { ...session, console_url: link.console_url } : session);
+  });
+
+  router.post('/v1/sessions/:id/console-link', named('/v1/sessions/{id}/console-link'), requireScope('sessions:write'), async (req, res) => {
+    const record = await sessions.get(clientIdOf(res), id(req));
+    if (!options.consoleLink || record.resource.type !== 'agent') throw new SessionNotFound('No session with that id has a console');
+    res.status(201).json(await options.consoleLink(record.resource.id));
   });
 
   router.post('/v1/sessions/:id/twiml-link', named('/v1/sessions/{id}/twiml-link'), requireScope('sessions:write'), async (req, res) => {

@@ -58,21 +58,25 @@ export class AgentSessions {
     this.now = options.now ?? (() => new Date());
   }
 
-  /** Creates a session and starts Twilio's pay session on the call. The same Idempotency-Key and body give the same session. */
-  async create(clientId: string, body: CreateSessionBody, idempotencyKey?: string): Promise<SessionResource> {
-    const { record, created } = await this.open(clientId, body, idempotencyKey, { timeoutSeconds: this.options.timeoutSeconds });
+  /**
+   * Creates a session and starts Twilio's pay session on the call. The same Idempotency-Key and
+   * body give the same session. The history names `actor` (default: the client itself).
+   */
+  async create(clientId: string, body: CreateSessionBody, idempotencyKey?: string, actor?: Actor): Promise<SessionResource> {
+    const { record, created } = await this.open(clientId, body, idempotencyKey, { timeoutSeconds: this.options.timeoutSeconds, actor });
     return created ? this.startAtTwilio(record) : record.resource;
   }
 
   /**
    * Inserts a new session of any type, in state `created`; or, for an Idempotency-Key used before
-   * with the same body, finds the session it made (`created` false).
+   * with the same body, finds the session it made (`created` false). The history names `actor`
+   * (default: the client itself).
    */
   async open(
     clientId: string,
     body: CreateSessionBody | CreateIvrSessionBody,
     idempotencyKey: string | undefined,
-    options: { timeoutSeconds: number; ivr?: IvrOptions },
+    options: { timeoutSeconds: number; ivr?: IvrOptions; actor?: Actor },
   ): Promise<{ record: SessionRecord; created: boolean }> {
     const requestHash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
     const now = this.now();
@@ -116,7 +120,7 @@ export class AgentSessions {
         result: null,
       },
     };
-    const outcome = await this.options.store.insert(record, historyOf(record, `client:${clientId}`, 'created'));
+    const outcome = await this.options.store.insert(record, historyOf(record, options.actor ?? `client:${clientId}`, 'created'));
     if (!outcome.inserted && 'sameKey' in outcome) {
       if (outcome.sameKey.requestHash !== requestHash) throw new IdempotencyKeyReused('This Idempotency-Key was used with a different body');
       return { record: outcome.sameKey, created: false };
@@ -130,6 +134,13 @@ export class AgentSessions {
   async get(clientId: string, id: string): Promise<SessionRecord> {
     const record = await this.options.store.get(id);
     if (!record || record.clientId !== clientId) throw new SessionNotFound('No session with that id');
+    return record;
+  }
+
+  /** A session by its id alone, whoever owns it: for a bearer link that names it (the record says its owner). */
+  async byId(id: string): Promise<SessionRecord> {
+    const record = await this.options.store.get(id);
+    if (!record) throw new SessionNotFound('No session with that id');
     return record;
   }
 

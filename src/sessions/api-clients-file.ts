@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
 import { createAjv, describeAjvError } from '../ajv';
 import { isLoopback } from '../mapping/connectors';
 import { parseSecretHash, SECRET_HASH_PATTERN } from '../security/secret-hash';
-import { SCOPES, type Scope } from './api-clients';
+import { RESERVED_CLIENT_IDS, SCOPES, type Scope } from './api-clients';
+import { writeFileAtomically } from './watched-file';
 
 /**
  * API_CLIENTS_FILE: the session API's clients, written by `npm run api-clients` (mode 0600: it
@@ -95,6 +94,7 @@ export function parseApiClientsFile(text: string): ApiClientsReading {
     const at = `clients[${index}]`;
     const earlier = firstIndex.get(client.client_id);
     if (earlier !== undefined) problems.push(`${at}.client_id: the same as clients[${earlier}].client_id`);
+    if (RESERVED_CLIENT_IDS.includes(client.client_id)) problems.push(`${at}.client_id: ${client.client_id} is reserved (the agent console's own sessions)`);
     else firstIndex.set(client.client_id, index);
     const hash = parseSecretHash(client.secret_hash);
     if (typeof hash === 'string') problems.push(`${at}.secret_hash: ${hash}`);
@@ -126,24 +126,7 @@ export function describeFileProblems(file: string, problems: readonly string[]):
   return `API_CLIENTS_FILE ${file}: ${problems.join('; ')}`;
 }
 
-/**
- * Writes the whole file at once: a temporary file in the same folder (mode 0600, flushed), then
- * a rename over the old one, so the service never reads half a file and a crash leaves either the
- * old one or the new one.
- */
+/** Writes the whole file at once (writeFileAtomically: mode 0600, a rename over the old one). */
 export function writeApiClientsFile(file: string, document: ApiClientsDocument): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const draft = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    const descriptor = fs.openSync(draft, 'wx', 0o600);
-    try {
-      fs.writeFileSync(descriptor, `${JSON.stringify(document, null, 2)}\n`);
-      fs.fsyncSync(descriptor);
-    } finally {
-      fs.closeSync(descriptor);
-    }
-    fs.renameSync(draft, file);
-  } finally {
-    fs.rmSync(draft, { force: true });
-  }
+  writeFileAtomically(file, `${JSON.stringify(document, null, 2)}\n`);
 }

@@ -3,6 +3,12 @@ import type { Secret } from '../redaction/secret';
 /** What an access token may do: create and act on sessions (and read them), or only read them. */
 export type Scope = 'sessions:write' | 'sessions:read';
 
+/**
+ * Client ids no API client may have: `console` owns the sessions agents start from the signed-in
+ * console (decisions item 1), so no API client can read or act on them.
+ */
+export const RESERVED_CLIENT_IDS: readonly string[] = ['console'];
+
 /** Every scope, in the order an answer lists them. */
 export const SCOPES: readonly Scope[] = ['sessions:write', 'sessions:read'];
 

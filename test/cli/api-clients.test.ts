@@ -103,6 +103,7 @@ describe('npm run api-clients', () => {
     ['a plain-HTTP webhook off loopback', ['add', 'other', '--scope', 'sessions:read', '--webhook-url', 'http://crm.example.com/hook'], 'api-clients: --webhook-url must be https:// (http:// only on loopback)'],
     ['a webhook URL with credentials', ['add', 'other', '--scope', 'sessions:read', '--webhook-url', 'https://user:pass@crm.example.com/hook'], 'api-clients: --webhook-url must not hold credentials'],
     ['a client that is not there', ['remove', 'nobody'], 'api-clients: no client named nobody'],
+    ["the agent console's reserved id", ['add', 'console', '--scope', 'sessions:write'], "api-clients: console is reserved: the agent console's own sessions belong to it"],
   ])('when asked with %s, then it exits 1 saying why and the file is unchanged', async (_case, args, message) => {
     const env = { DATA_DIR: temporaryFolder('data-') };
     await add(env, 'crm', '--scope', 'sessions:write');

@@ -25,6 +25,9 @@ const runEnv = Object.fromEntries(
 );
 
 interface Service {
+  build?: { context: string; dockerfile: string };
+  network_mode?: string;
+  depends_on?: unknown;
   command?: string[];
   environment?: Record<string, string>;
   env_file?: Array<{ path: string; required?: boolean }>;
@@ -159,8 +162,11 @@ describe('Dockerfile', () => {
 
   test('when a command in the Dockerfile or the compose file runs compiled code, then its source enters the image (no tsc there: node dist/..., not npm run)', () => {
     const copied = new Set([...copiedFiles(REPO_ROOT, dockerfile, patterns).values()].flat());
-    const composeText = fs.readFileSync(path.join(REPO_ROOT, 'docker-compose.yml'), 'utf8');
-    const entries = [...`${dockerfile}\n${composeText}`.matchAll(/\bdist\/([\w/-]+)\.js\b/g)].map((match) => `src/${match[1]}.ts`);
+    // The demo profile's image is another one (checked below): only what runs the production image here.
+    const productionCommands = Object.values(services)
+      .filter((service) => service.image?.startsWith('pay-connector-bridge'))
+      .map((service) => JSON.stringify(service.command ?? []));
+    const entries = [...`${dockerfile}\n${productionCommands.join('\n')}`.matchAll(/\bdist\/([\w/-]+)\.js\b/g)].map((match) => `src/${match[1]}.ts`);
     // The service, the sandbox container, and the journal CLI an operator runs with docker compose exec.
     expect(entries).toEqual(expect.arrayContaining(['src/main.ts', 'src/sandbox/main.ts', 'src/cli/journal.ts']));
     for (const entry of entries) expect({ entry, inImage: copied.has(entry) }).toEqual({ entry, inImage: true });
@@ -294,4 +300,53 @@ test('when .env.example is read, then it documents every setting and only settin
   for (const name of named) expect({ name, accepted: accepted(name) || sandboxReads.includes(name) }).toEqual({ name, accepted: true });
   for (const name of Object.keys(configSchema.properties)) expect(named).toContain(name);
   for (const name of sandboxReads) expect(named).toContain(name);
+});
+
+describe('the demo profile (docker compose --profile demo up)', () => {
+  const demo = readContext(REPO_ROOT, 'docker/demo.Dockerfile');
+  const demoFiles = new Set([...copiedFiles(REPO_ROOT, demo.dockerfile, demo.patterns).values()].flat());
+  const demoServices = Object.entries(services).filter(([, service]) => service.profiles?.includes('demo'));
+  const bridge = services['bridge-demo']!;
+  const simulator = services.simulator!;
+  const bridgeEnv = bridge.environment!;
+  const simulatorEnv = simulator.environment!;
+
+  test('when the demo runs, then a service with payment sessions and the simulator come up from the demo image, which is not the production one', () => {
+    expect(demoServices.map(([name]) => name).sort()).toEqual(['bridge-demo', 'simulator']);
+    expect(bridge.build).toEqual({ context: '.', dockerfile: 'docker/demo.Dockerfile' });
+    expect(new Set(demoServices.map(([, service]) => service.image))).toEqual(new Set(['paybridge-demo:local']));
+    // The production image still leaves the simulator out; the demo image has it.
+    expect([...copiedFiles(REPO_ROOT, dockerfile, patterns).values()].flat().filter((file) => file.startsWith('src/simulator/'))).toEqual([]);
+    expect(demoFiles.has('src/simulator/main.ts')).toBe(true);
+    for (const [name, service] of demoServices) {
+      const command = service.command?.join(' ') ?? JSON.parse(dockerfileInstructions(demo.dockerfile).filter((i) => i.keyword === 'CMD').at(-1)!.rest).join(' ');
+      for (const [, entry] of command.matchAll(/\bdist\/([\w/-]+)\.js\b/g)) expect({ name, entry, inImage: demoFiles.has(`src/${entry}.ts`) }).toEqual({ name, entry, inImage: true });
+      expect(command).not.toMatch(/\bnpm\b/);
+    }
+    // Its demo agent is made at build time by the CLI the image carries.
+    expect(demo.dockerfile).toMatch(/node dist\/cli\/console-user\.js add agent/);
+    expect(demoFiles.has('src/cli/console-user.ts')).toBe(true);
+    expect(demoFiles.has('docker/demo-connectors.json')).toBe(true);
+    expect(demo.dockerfile).toMatch(/^USER node$/m);
+  });
+
+  test("when the demo's service starts, then its settings are valid, sessions are on, Twilio is the simulator, and PUBLIC_URL is the one port published for the browser", () => {
+    for (const name of Object.keys(bridgeEnv)) expect({ name, accepted: accepted(name) }).toEqual({ name, accepted: true });
+    const config = loadConfig({ ...bridgeEnv, DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'demo-')) });
+    expect(config.twilioAccountSid).toMatch(/^AC/);
+    const publicUrl = new URL(config.publicUrl!);
+    expect(bridge.ports).toContain(`127.0.0.1:${publicUrl.port}:${config.port}`);
+    expect(publicUrl.hostname).toBe('127.0.0.1');
+    // The simulator lives in the service's network: the same 127.0.0.1, and its port published by the service.
+    expect(simulator.network_mode).toBe('service:bridge-demo');
+    expect(config.twilioApiBase).toBe(`http://127.0.0.1:${simulatorEnv.SIMULATOR_PORT}`);
+    expect(bridge.ports).toContain(`127.0.0.1:${simulatorEnv.SIMULATOR_PORT}:${simulatorEnv.SIMULATOR_PORT}`);
+    expect(simulatorEnv.SIMULATOR_AUTH_TOKEN).toBe(config.twilioAuthToken);
+    // Twilio's Default connector (the simulator's) is this service, with the sandbox's test account.
+    const connectors = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'docker', 'demo-connectors.json'), 'utf8')) as Record<string, { url: string }>;
+    expect(simulatorEnv.SIMULATOR_CONNECTORS).toBe('/app/demo/connectors.json');
+    expect(connectors.Default!.url).toBe(`${config.publicUrl}/`);
+    expect(bridgeEnv.CONSOLE_USERS_FILE).toBe('/app/demo/console-users.json');
+    expect(demo.dockerfile).toContain('CONSOLE_USERS_FILE=/app/demo/console-users.json');
+  });
 });

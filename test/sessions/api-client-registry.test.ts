@@ -68,6 +68,7 @@ describe('reading API_CLIENTS_FILE at start', () => {
     ['a missing secret_hash', (entries) => ({ clients: [{ ...entries[1], secret_hash: undefined }] }), 'clients[0]: missing required key "secret_hash"'],
     ['a webhook without its secret', (entries) => ({ clients: [entries[1], { ...entries[0], webhook_secret: undefined }] }), 'clients[1]: must have property webhook_secret when property webhook_url is present'],
     ['a plain-HTTP webhook off loopback', (entries) => ({ clients: [{ ...entries[0], webhook_url: 'http://crm.example.com/hook' }] }), 'clients[0].webhook_url: must be https:// (http:// only on loopback)'],
+    ["the agent console's reserved id", (entries) => ({ clients: [{ ...entries[1], client_id: 'console' }] }), "clients[0].client_id: console is reserved (the agent console's own sessions)"],
     ['the same client twice', (entries) => ({ clients: [entries[0], entries[1], entries[0]] }), 'clients[2].client_id: the same as clients[0].client_id'],
     ['an scrypt cost that would take too much memory', (entries) => ({ clients: [{ ...entries[0], secret_hash: entries[0]!.secret_hash.replace('$16384$8$', '$1048576$8$') }] }), 'clients[0].secret_hash: scrypt N and r need more than 64 MiB'],
     ['an scrypt N that is not a power of two', (entries) => ({ clients: [{ ...entries[0], secret_hash: entries[0]!.secret_hash.replace('$16384$', '$16000$') }] }), 'clients[0].secret_hash: scrypt N must be a power of two'],

@@ -129,7 +129,7 @@ describe('the session API in /openapi.json', () => {
     expect(await validateOpenApi(response.text)).toEqual({ valid: true, version: '3.1' });
     expect(servedOperations(stack.service.app)).toEqual(documentedOperations(document));
     expect(documentedOperations(document)).toEqual(
-      expect.arrayContaining(['POST /oauth/token', 'POST /v1/sessions', 'GET /v1/sessions/{id}/events', 'POST /v1/sessions/{id}/capture', 'POST /twilio/sessions/{id}/status']),
+      expect.arrayContaining(['POST /oauth/token', 'POST /v1/sessions', 'POST /v1/sessions/{id}/console-link', 'POST /console/api/link-token', 'GET /console/api/sessions/{id}/events', 'GET /v1/sessions/{id}/events', 'POST /v1/sessions/{id}/capture', 'POST /twilio/sessions/{id}/status']),
     );
   });
 });
