@@ -14,7 +14,7 @@ export const basicAuth = (username = ACCOUNT_ID, password = ACCESS_KEY) =>
 let sequence = 0;
 /** Digits spelled as letters: a transaction id made of the pid and the clock must never contain a
  * test value such as the CVV or an expiry (a CI run once had "0831" inside a timestamp). */
-const lettersOnly = (value: number) => value.toString(26).replace(/[0-9a-p]/g, (digit) => 'abcdefghijklmnopqrstuvwxyz'[parseInt(digit, 26)]);
+const lettersOnly = (value: number) => value.toString(26).replace(/[0-9a-p]/g, (digit) => 'abcdefghijklmnopqrstuvwxyz'.charAt(parseInt(digit, 26)));
 export const newTransactionId = () => `test-${lettersOnly(process.pid)}-${lettersOnly(Date.now())}-${lettersOnly(++sequence)}`;
 
 export function cardCharge(overrides: Record<string, unknown> = {}): Record<string, unknown> {
