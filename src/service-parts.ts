@@ -1,5 +1,5 @@
 import type { Config } from './config/settings';
-import { createGatewayClient } from './gateway/gateway-client';
+import { createGatewayClient, type GatewayClient, type GatewayClientOptions } from './gateway/gateway-client';
 import { describeUnexpected, type Logger } from './logging/logger';
 import { compileMappings, connectorCatalog, type ConnectorCatalog } from './mapping/connectors';
 import { createMetrics, type Metrics } from './observability/metrics';
@@ -56,12 +56,20 @@ export interface ServiceParts {
   teardown(): Promise<void>;
 }
 
+export interface ComposeOptions {
+  /**
+   * Builds the gateway client (default: the undici one, gateway/gateway-client.ts). Only
+   * `npm run bench` sets it, to measure the former axios client in the same run.
+   */
+  gatewayClient?: (options: GatewayClientOptions) => GatewayClient;
+}
+
 /**
  * Validates every mapping file, opens the journal (turning payments left pending by a crashed run
  * into `unknown`), and starts the embedded sandbox gateway when GATEWAY_ENV=sandbox needs it. If a
  * part fails to start, the ones already started are torn down before the error is thrown.
  */
-export async function composeService(config: Config, logger: Logger): Promise<ServiceParts> {
+export async function composeService(config: Config, logger: Logger, options: ComposeOptions = {}): Promise<ServiceParts> {
   const mappings = compileMappings(config);
   const credentialHash = credentialHashFor(config);
   if (config.databaseUrl && !config.credentialHashKey) {
@@ -92,7 +100,7 @@ export async function composeService(config: Config, logger: Logger): Promise<Se
     const sandbox = mappings.needsEmbeddedSandbox ? await startSandboxGateway() : undefined;
     if (sandbox) closers.push(() => sandbox.stop());
     const catalog = connectorCatalog(config, mappings, sandbox?.url);
-    const gateway = createGatewayClient({ timeoutMs: config.gatewayTimeoutMs });
+    const gateway = (options.gatewayClient ?? createGatewayClient)({ timeoutMs: config.gatewayTimeoutMs });
     closers.push(() => gateway.close());
     const gate = new IdempotencyGate(
       journal,

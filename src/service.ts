@@ -5,7 +5,7 @@ import { loadConfig, type Config } from './config/settings';
 import { createApp } from './http/app';
 import { answerClientErrors } from './http/client-errors';
 import { createLogger, type Logger } from './logging/logger';
-import { composeService, type ServiceParts } from './service-parts';
+import { composeService, type ComposeOptions, type ServiceParts } from './service-parts';
 
 export interface RunningService {
   /** The Express application (for tests that inspect its routes). */
@@ -19,7 +19,7 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-export interface StartOptions {
+export interface StartOptions extends ComposeOptions {
   /** Environment to read the configuration from (default: the process's). */
   env?: Record<string, string | undefined>;
   logger?: Logger;
@@ -32,7 +32,7 @@ export interface StartOptions {
 export async function start(options: StartOptions = {}): Promise<RunningService> {
   const config = loadConfig(options.env);
   const logger = options.logger ?? createLogger(config.logLevel);
-  const parts = await composeService(config, logger);
+  const parts = await composeService(config, logger, { gatewayClient: options.gatewayClient });
   const { app, acceptConnection } = createApp({ ...parts, config, logger });
   let listening: Listening;
   try {
