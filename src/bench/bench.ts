@@ -9,13 +9,16 @@ import { PRODUCTION_NODE_OPTIONS } from './production';
 
 /**
  * `npm run bench`: the service against what it could be, in one run, on loopback.
- * Targets: the service (full path), a bare Express + axios forwarder, a raw
- * node:http + undici forwarder, and the sandbox gateway called directly. Each is
- * driven at 50 connections (throughput, 2 rounds) and at a steady 100 requests/s on
- * one connection (latency, 3 rounds), rounds interleaved across the targets; the
- * service then runs on until it has had 60 s of load,
- * and its peak RSS is read from /proc. Every request carries a new transaction_id.
- * A script, not a test. BENCH_SECONDS scales the phases (default 10).
+ * Targets: the service (full path, its undici gateway client), the same service on the
+ * former axios gateway client (bench/service-axios-http.ts), a bare Express + axios
+ * forwarder, a raw node:http + undici forwarder, and the sandbox gateway called
+ * directly. Each is driven at 50 connections (throughput, 2 rounds) and at a steady
+ * 100 requests/s on one connection (latency, 3 rounds), rounds interleaved across the
+ * targets. Each target's process CPU time (utime + stime from /proc) is read around
+ * every round and divided by the requests it served: CPU per payment, steadier than
+ * throughput on a shared machine. The service then runs on until it has had 60 s of
+ * load; every target's peak RSS is read from /proc. Every request carries a new
+ * transaction_id. A script, not a test. BENCH_SECONDS scales the phases (default 10).
  */
 const settings = loadBenchSettings();
 const SECONDS = settings.seconds;
@@ -33,6 +36,19 @@ interface Phase {
   max: number;
   errors: number;
   non2xx: number;
+  /** The target process's CPU time over the round, in microseconds per request served. */
+  cpuMicrosPerRequest: number;
+}
+
+/** Linux reports process CPU time in clock ticks of 1/100 s (USER_HZ), whatever the kernel's HZ. */
+const MICROS_PER_TICK = 10_000;
+
+/** utime + stime of a process (all its threads), in clock ticks. */
+function cpuTicks(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
 }
 
 async function startProcess(script: string, env: Record<string, string>, pattern: RegExp): Promise<{ child: ChildProcess; port: number }> {
@@ -77,7 +93,8 @@ function qsapiSale(): string {
   }).toString();
 }
 
-function load(url: string, form: boolean, options: { connections: number; seconds: number; overallRate?: number }): Promise<Phase> {
+function load(url: string, form: boolean, pid: number, options: { connections: number; seconds: number; overallRate?: number }): Promise<Phase> {
+  const cpuBefore = cpuTicks(pid);
   return new Promise((resolve, reject) => {
     autocannon(
       {
@@ -91,6 +108,7 @@ function load(url: string, form: boolean, options: { connections: number; second
       },
       (error, result) => {
         if (error) return reject(error);
+        const served = Math.max(1, result['2xx'] + result.non2xx);
         resolve({
           requestsPerSecond: Math.round(result.requests.average),
           p50: result.latency.p50,
@@ -98,6 +116,7 @@ function load(url: string, form: boolean, options: { connections: number; second
           max: result.latency.max,
           errors: result.errors + result.timeouts,
           non2xx: result.non2xx,
+          cpuMicrosPerRequest: Math.round(((cpuTicks(pid) - cpuBefore) * MICROS_PER_TICK) / served),
         });
       },
     );
@@ -119,6 +138,7 @@ function combineRounds(rounds: Phase[]): Phase {
     max: Math.max(...rounds.map((round) => round.max)),
     errors: rounds.reduce((sum, round) => sum + round.errors, 0),
     non2xx: rounds.reduce((sum, round) => sum + round.non2xx, 0),
+    cpuMicrosPerRequest: median(rounds.map((round) => round.cpuMicrosPerRequest)),
   };
 }
 
@@ -128,28 +148,33 @@ function rssMegabytes(pid: number): number {
 }
 
 async function main(): Promise<void> {
+  const loadAtStart = os.loadavg();
   const children: ChildProcess[] = [];
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-journal-'));
+  const dataDirs = [dataDir];
   try {
     const sandbox = await startProcess('sandbox/main.js', { SANDBOX_PORT: '0' }, /"url":"http:\/\/127\.0\.0\.1:(\d+)/);
     children.push(sandbox.child);
     const sandboxUrl = `http://127.0.0.1:${sandbox.port}/api/qsapi/3.8`;
-    const service = await startProcess(
-      'main.js',
-      // As the image runs it: NODE_ENV and NODE_OPTIONS from the Dockerfile.
-      { HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, GATEWAY_URL_PAYCONEX: sandboxUrl, NODE_ENV: 'production', NODE_OPTIONS: PRODUCTION_NODE_OPTIONS },
-      /"message":"listening","port":(\d+)/,
-    );
+    // Both services as the image runs them: NODE_ENV and NODE_OPTIONS from the Dockerfile.
+    const serviceEnv = (journalDir: string) => ({ HOST: '127.0.0.1', PORT: '0', DATA_DIR: journalDir, GATEWAY_URL_PAYCONEX: sandboxUrl, NODE_ENV: 'production', NODE_OPTIONS: PRODUCTION_NODE_OPTIONS });
+    const listening = /"message":"listening","port":(\d+)/;
+    const service = await startProcess('main.js', serviceEnv(dataDir), listening);
     children.push(service.child);
+    const formerDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-journal-axios-'));
+    dataDirs.push(formerDataDir);
+    const former = await startProcess('bench/service-axios-http.js', serviceEnv(formerDataDir), listening);
+    children.push(former.child);
     const bare = await startProcess('bench/bare-forwarder.js', { SANDBOX_URL: sandboxUrl }, /"port":(\d+)/);
     const raw = await startProcess('bench/raw-forwarder.js', { SANDBOX_URL: sandboxUrl }, /"port":(\d+)/);
     children.push(bare.child, raw.child);
 
     const targets = [
-      { name: 'service (full path)', url: `http://127.0.0.1:${service.port}/`, form: false },
-      { name: 'bare Express + axios forwarder', url: `http://127.0.0.1:${bare.port}/`, form: false },
-      { name: 'raw node:http + undici forwarder', url: `http://127.0.0.1:${raw.port}/`, form: false },
-      { name: 'sandbox gateway, direct', url: sandboxUrl, form: true },
+      { name: 'service (undici gateway client)', url: `http://127.0.0.1:${service.port}/`, form: false, pid: service.child.pid! },
+      { name: 'service, former axios http client', url: `http://127.0.0.1:${former.port}/`, form: false, pid: former.child.pid! },
+      { name: 'bare Express + axios forwarder', url: `http://127.0.0.1:${bare.port}/`, form: false, pid: bare.child.pid! },
+      { name: 'raw node:http + undici forwarder', url: `http://127.0.0.1:${raw.port}/`, form: false, pid: raw.child.pid! },
+      { name: 'sandbox gateway, direct', url: sandboxUrl, form: true, pid: sandbox.child.pid! },
     ];
     // Rounds are interleaved across the targets, so that a burst of noise from this shared machine
     // lands on all of them alike; each figure is the median of the rounds' (max: the worst).
@@ -159,16 +184,17 @@ async function main(): Promise<void> {
     const progress = new SingleBar({ format: 'bench [{bar}] {value}/{total} {phase}', stream: process.stderr }, Presets.shades_classic);
     progress.start(phases, 0, { phase: 'warming up' });
 
-    let peakRss = 0;
-    const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMegabytes(service.child.pid!))), 250);
+    const peakRss = targets.map(() => 0);
+    const sampleRss = () => targets.forEach((target, index) => (peakRss[index] = Math.max(peakRss[index]!, rssMegabytes(target.pid))));
+    const sampler = setInterval(sampleRss, 250);
     // Warm up every target (JIT, connection pools) before measuring.
-    for (const target of targets) await load(target.url, target.form, { connections: 10, seconds: 2 });
+    for (const target of targets) await load(target.url, target.form, target.pid, { connections: 10, seconds: 2 });
 
     const throughputRounds: Phase[][] = targets.map(() => []);
     for (let round = 1; round <= THROUGHPUT_ROUNDS; round++) {
       for (const [index, target] of targets.entries()) {
         progress.update({ phase: `${target.name}: 50 connections, round ${round}/${THROUGHPUT_ROUNDS}` });
-        throughputRounds[index]!.push(await load(target.url, target.form, { connections: 50, seconds: SECONDS / THROUGHPUT_ROUNDS }));
+        throughputRounds[index]!.push(await load(target.url, target.form, target.pid, { connections: 50, seconds: SECONDS / THROUGHPUT_ROUNDS }));
         progress.increment();
       }
     }
@@ -177,7 +203,7 @@ async function main(): Promise<void> {
     for (let round = 1; round <= LATENCY_ROUNDS; round++) {
       for (const [index, target] of targets.entries()) {
         progress.update({ phase: `${target.name}: 100 requests/s, round ${round}/${LATENCY_ROUNDS}` });
-        rounds[index]!.push(await load(target.url, target.form, { connections: 1, seconds: roundSeconds, overallRate: 100 }));
+        rounds[index]!.push(await load(target.url, target.form, target.pid, { connections: 1, seconds: roundSeconds, overallRate: 100 }));
         progress.increment();
       }
     }
@@ -187,35 +213,46 @@ async function main(): Promise<void> {
       steady: combineRounds(rounds[index]!),
       rounds: { throughput: throughputRounds[index]!, steady: rounds[index]! },
     }));
+    const withRss = () => results.map((result, index) => ({ ...result, peakRss: Math.round(peakRss[index]!) }));
     progress.update({ phase: `service: ${soakSeconds} s more at 50 connections` });
-    const soak = soakSeconds > 0 ? await load(targets[0]!.url, false, { connections: 50, seconds: soakSeconds }) : undefined;
+    const soak = soakSeconds > 0 ? await load(targets[0]!.url, false, targets[0]!.pid, { connections: 50, seconds: soakSeconds }) : undefined;
     progress.increment();
     progress.stop();
     clearInterval(sampler);
+    sampleRss();
     const rssAfterLoad = rssMegabytes(service.child.pid!);
-    peakRss = Math.max(peakRss, rssAfterLoad);
 
     console.table(
-      results.map(({ name, throughput, steady }) => ({
+      withRss().map(({ name, throughput, steady, peakRss: rss }) => ({
         target: name,
         'req/s @50': throughput.requestsPerSecond,
+        'CPU µs/req @50': throughput.cpuMicrosPerRequest,
         'p50 ms @100rps': steady.p50,
         'p99 ms @100rps': steady.p99,
         'max ms @100rps': steady.max,
+        'CPU µs/req @100rps': steady.cpuMicrosPerRequest,
+        'peak RSS MB': rss,
         'errors + non-2xx': throughput.errors + throughput.non2xx + steady.errors + steady.non2xx,
       })),
     );
-    const [own, bareResult, rawResult] = results;
-    const throughputRatio = own!.throughput.requestsPerSecond / bareResult!.throughput.requestsPerSecond;
+    const [own, formerResult, bareResult, rawResult] = results;
+    const errorsOf = (result: (typeof results)[number]) => result.throughput.errors + result.throughput.non2xx + result.steady.errors + result.steady.non2xx;
+    const overFormer = own!.throughput.requestsPerSecond / formerResult!.throughput.requestsPerSecond;
+    const overBare = own!.throughput.requestsPerSecond / bareResult!.throughput.requestsPerSecond;
+    const cpuRatio = own!.throughput.cpuMicrosPerRequest / formerResult!.throughput.cpuMicrosPerRequest;
+    const p99OverFormer = own!.steady.p99 - formerResult!.steady.p99;
     const medianDelta = own!.steady.p50 - rawResult!.steady.p50;
     const p99Delta = own!.steady.p99 - rawResult!.steady.p99;
-    const serviceErrors = results[0]!.throughput.errors + results[0]!.throughput.non2xx + results[0]!.steady.errors + results[0]!.steady.non2xx + (soak ? soak.errors + soak.non2xx : 0);
+    const serviceErrors = errorsOf(own!) + (soak ? soak.errors + soak.non2xx : 0);
     const checks = [
-      [`throughput ${(throughputRatio * 100).toFixed(0)}% of the bare forwarder's (target >= 70%)`, throughputRatio >= 0.7],
+      [`throughput ${overFormer.toFixed(2)}x the former axios client's (target >= 1.3x)`, overFormer >= 1.3],
+      [`throughput ${overBare.toFixed(2)}x the bare Express + axios forwarder's (target >= 1.1x)`, overBare >= 1.1],
+      [`CPU per payment ${own!.throughput.cpuMicrosPerRequest} µs, ${((1 - cpuRatio) * 100).toFixed(0)}% less than the former client's ${formerResult!.throughput.cpuMicrosPerRequest} µs (target: at least 25% less)`, cpuRatio <= 0.75],
+      [`p99 ${p99OverFormer >= 0 ? '+' : ''}${p99OverFormer.toFixed(2)} ms against the former client's at 100 req/s (target: no worse)`, p99OverFormer <= 0],
       [`median ${medianDelta.toFixed(2)} ms over the raw forwarder's at 100 req/s (target <= 2 ms)`, medianDelta <= 2],
       [`p99 ${p99Delta.toFixed(2)} ms over the raw forwarder's at 100 req/s (target <= 10 ms)`, p99Delta <= 10],
-      [`RSS ${rssAfterLoad.toFixed(0)} MB after ${SECONDS + LATENCY_ROUNDS * roundSeconds + soakSeconds} s of load, peak ${peakRss.toFixed(0)} MB (target < 150 MB)`, rssAfterLoad < 150],
-      [`${serviceErrors} error answers from the service (target 0)`, serviceErrors === 0],
+      [`RSS ${rssAfterLoad.toFixed(0)} MB after ${SECONDS + LATENCY_ROUNDS * roundSeconds + soakSeconds} s of load, peak ${peakRss[0]!.toFixed(0)} MB (target < 150 MB)`, rssAfterLoad < 150],
+      [`${serviceErrors} error answers from the service, ${errorsOf(formerResult!)} from the former client's (target 0)`, serviceErrors === 0 && errorsOf(formerResult!) === 0],
     ] as const;
     for (const [text, met] of checks) process.stdout.write(`${met ? 'met   ' : 'MISSED'} ${text}\n`);
 
@@ -224,7 +261,24 @@ async function main(): Promise<void> {
     fs.writeFileSync(
       out,
       JSON.stringify(
-        { at: new Date().toISOString(), node: process.version, cpus: os.cpus().map((cpu) => cpu.model)[0], cores: os.cpus().length, seconds: SECONDS, results, soak, rssAfterLoad, peakRss, throughputRatio, medianDelta, p99Delta, checks },
+        {
+          at: new Date().toISOString(),
+          node: process.version,
+          cpus: os.cpus().map((cpu) => cpu.model)[0],
+          cores: os.cpus().length,
+          loadAverage: { atStart: loadAtStart, atEnd: os.loadavg() },
+          seconds: SECONDS,
+          results: withRss(),
+          soak,
+          rssAfterLoad,
+          overFormer,
+          overBare,
+          cpuRatio,
+          p99OverFormer,
+          medianDelta,
+          p99Delta,
+          checks,
+        },
         null,
         2,
       ),
@@ -232,7 +286,7 @@ async function main(): Promise<void> {
     process.stdout.write(`Written to ${path.relative(process.cwd(), out)}\n`);
   } finally {
     for (const child of children) child.kill('SIGTERM');
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    for (const dir of dataDirs) fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
