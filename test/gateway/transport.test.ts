@@ -1,14 +1,18 @@
 import { execFileSync } from 'node:child_process';
+import diagnostics from 'node:diagnostics_channel';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import request from 'supertest';
 import { GatewayTimeout, GatewayUnreachable } from '../../src/errors';
 import { createGatewayClient, type GatewayClient } from '../../src/gateway/gateway-client';
 import type { GatewayRequest } from '../../src/mapping/compile';
 import { onWholeRequest, RawGateway } from '../helpers/raw-gateway';
+import { startService } from '../helpers/service';
+import { basicAuth, cardCharge } from '../helpers/test-data';
 
 /**
  * How the gateway client carries a payment: straight to the gateway (never through a proxy the
@@ -161,5 +165,18 @@ test('when the gateway trickles its answer a byte at a time, each within undiciâ
   } finally {
     await patient.close();
     await gateway.stop();
+  }
+});
+
+test('when the service has taken a payment, then nothing listens on undiciâ€™s diagnostics channels, which hand every request (card data included) to their subscribers', async () => {
+  const service = await startService();
+  try {
+    const answer = await request(service.url).post('/').set('Authorization', basicAuth()).send(cardCharge());
+    expect(answer.body.charge_id).toMatch(/^\d{12}$/);
+    const channels = ['create', 'bodySent', 'headers', 'trailers', 'error'].map((name) => `undici:request:${name}`);
+    channels.push('undici:client:sendHeaders', 'undici:client:beforeConnect', 'undici:client:connected', 'undici:client:connectError');
+    expect(channels.filter((name) => diagnostics.hasSubscribers(name))).toEqual([]);
+  } finally {
+    await service.stop();
   }
 });
