@@ -44,7 +44,7 @@ echo "run stage: production dependencies, compiled code and mappings only"
 cp -R "$build/node_modules" "$build/dist" "$run/"
 cp "$context/package.json" "$run/"
 cp -R "$context/mappings" "$run/mappings"
-for dev in jest typescript supertest @swc/core autocannon undici; do
+for dev in jest typescript supertest @swc/core autocannon; do
   [ ! -e "$run/node_modules/$dev" ] || fail "the run stage holds the dev dependency $dev"
 done
 [ ! -e "$run/test" ] || fail "the run stage holds tests"
