@@ -6,7 +6,7 @@ import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Frame, type FrameLocator, type Page } from 'playwright-core';
 import request from 'supertest';
 import { AMEX } from '../helpers/flows';
-import { expectNoSecrets } from '../helpers/leaks';
+import { expectNoneOf, expectNoSecrets } from '../helpers/leaks';
 import { AGENT, consoleUserEntry, consoleUsersFile, until } from '../helpers/console';
 import { REPO_ROOT } from '../helpers/service';
 import { ADMIN_TOKEN, freePort, startSessionStack, type SessionStack } from '../helpers/session-stack';
@@ -343,7 +343,7 @@ test('when an agent signs in and takes a charge, a saved card, a bank account, a
   expect(received).not.toContain('token_id');
   const everything = [received, ...dom, stack.service.logs.text].join('\n');
   expectNoSecrets(everything);
-  for (const digits of TYPED) expect(everything).not.toContain(digits);
+  expectNoneOf(everything, TYPED);
   expect(observed.requestedUrls.filter((url) => !url.startsWith(`${stack.service.url}/`))).toEqual([]);
   expect(observed.problems).toEqual([]);
 
