@@ -174,11 +174,18 @@ export function apply(record: SessionRecord, event: SessionEvent, now: Date): Tr
       session.state = event.approved ? 'succeeded' : 'failed';
       session.result = event.result;
       break;
-    case 'no-payment':
+    case 'no-payment': {
       if (state !== 'processing') return unchanged;
+      const result = { ...noResult(session), error_code: 'NO_PAYMENT', error_message: 'The payment never reached the service: nothing was charged' };
+      // A digital session's link, still valid, takes the next attempt (if one is left).
+      if (session.type === 'digital' && Date.parse(session.expires_at) > now.getTime()) {
+        settleDigital(session, internals, false, result);
+        break;
+      }
       session.state = 'failed';
-      session.result = { ...noResult(session), error_code: 'NO_PAYMENT', error_message: 'The payment never reached the service: nothing was charged' };
+      session.result = result;
       break;
+    }
     case 'twilio-status':
       if (isFinal(state)) return unchanged;
       applyStatus(session, event.status);
