@@ -190,6 +190,16 @@ describe('a digital session', () => {
     expect((await journal(`${created.id}:1`)).records ?? []).toEqual([]);
   });
 
+  test('when a delivery status comes unsigned or forged, then it is refused and the session keeps what Twilio really said', async () => {
+    const created = await createDigital();
+    await eventually(async () => ((await get(created.id)).sms?.state === 'delivered' ? true : undefined), 'the delivery recorded');
+    const callback = `/twilio/sessions/${created.id}/sms-status`;
+    const fields = { MessageSid: 'SM00000000000000000000000000000000', MessageStatus: 'undelivered', ErrorCode: '30003' };
+    expect((await request(stack.service.url).post(callback).type('form').send(fields)).status).toBe(400);
+    expect((await request(stack.service.url).post(callback).set('X-Twilio-Signature', 'bm90IGEgc2lnbmF0dXJl').type('form').send(fields)).status).toBe(403);
+    expect((await get(created.id)).sms).toEqual({ state: 'delivered', error_code: null, sends: 1 });
+  });
+
   test('when the connector has no configured credentials, then creation is refused with CONNECTOR_NOT_CONFIGURED', async () => {
     const answer = await api().post('/v1/sessions').set('Authorization', `Bearer ${token}`).send({ type: 'digital', amount: '5.00', connector: 'nmi', customer: { phone: PHONE } });
     expect(answer.status).toBe(422);
@@ -198,7 +208,7 @@ describe('a digital session', () => {
   });
 
   test('when the phone is of another country or not a number, then PHONE_NOT_ALLOWED; sent again, the link goes out at most 5 times', async () => {
-    for (const phone of ['+447911123456', '+15550000']) {
+    for (const phone of ['+447400123456', '+15550000']) {
       const answer = await api().post('/v1/sessions').set('Authorization', `Bearer ${token}`).send({ type: 'digital', amount: '5.00', customer: { phone } });
       expect({ phone, status: answer.status, code: answer.body.error?.code }).toEqual({ phone, status: 422, code: 'PHONE_NOT_ALLOWED' });
     }
