@@ -101,7 +101,12 @@ export function payRoutes(options: PayRoutesOptions): Router {
   };
   const render = (req: Request, res: Response, view: PaymentPageView) => {
     const csrfToken = view.kind === 'form' ? csrf.generateCsrfToken(req, res, { overwrite: true }) : undefined;
-    res.status(statusOf(view)).type('text/html').send(payPage(view, { merchantName: options.merchantName, testPayment: options.testPayments, csrfToken, scriptIntegrity: PAY_SCRIPT_INTEGRITY }));
+    // A form sent with a stale CSRF token (another tab took the cookie, or it sat open for hours) comes back to be sent again.
+    const staleForm = view.kind === 'form' && new URL(req.originalUrl, 'http://local').searchParams.get('form') === 'expired';
+    res
+      .status(statusOf(view))
+      .type('text/html')
+      .send(payPage(view, { merchantName: options.merchantName, testPayment: options.testPayments, csrfToken, scriptIntegrity: PAY_SCRIPT_INTEGRITY, staleForm }));
   };
   const pageOf = (req: Request) => `/pay/${String(req.params.token)}`;
 
@@ -150,7 +155,7 @@ export function payRoutes(options: PayRoutesOptions): Router {
   const answer: ErrorRequestHandler = (error: unknown, req, res, next) => {
     if (!contextOf(res).apiErrors) return next(error);
     if (req.method === 'GET' || (req.method === 'POST' && !req.path.endsWith('/presence'))) {
-      if (error instanceof LinkExpired) return render(req, res, { kind: 'expired', session: undefined as never });
+      if (error instanceof LinkExpired) return render(req, res, { kind: 'expired' });
       if (error instanceof SessionNotFound) return render(req, res, { kind: 'not-found' });
       if (error instanceof BridgeError && error.httpStatus === 429) {
         res.set('Retry-After', String(error.retryAfterSeconds ?? 60)).status(429).type('text/plain').send('Too many requests: wait a minute and try again.');

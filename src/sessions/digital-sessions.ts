@@ -42,7 +42,8 @@ export interface CreatedDigitalSession {
 /** What the payment page shows for a link, by the state of its session. */
 export type PaymentPageView =
   | { kind: 'form'; session: SessionResource; attempt: number; problems?: Partial<Record<PaymentFormField, FieldProblem>> }
-  | { kind: 'processing' | 'paid' | 'failed' | 'cancelled' | 'expired'; session: SessionResource }
+  | { kind: 'processing' | 'paid' | 'failed' | 'cancelled'; session: SessionResource }
+  | { kind: 'expired'; session?: SessionResource }
   | { kind: 'not-found' };
 
 /** What a form post made of the payment: the page to go back to, and the problems the form had. */

@@ -150,6 +150,22 @@ describe('a digital session', () => {
     expect((await journal(`${created.id}:2`)).records ?? []).toEqual([]);
   });
 
+  test('when the form comes without its CSRF token or with another link\'s, then nothing is charged and the page asks for it again', async () => {
+    const created = await createDigital({ send_sms: false });
+    const other = await createDigital({ send_sms: false });
+    const customer = new Customer(created.link_url!);
+    await customer.open();
+    const stranger = new Customer(other.link_url!);
+    await stranger.open();
+    for (const csrf of ['', stranger.csrf]) {
+      const answer = await customer.agent.post(customer.path).type('form').send({ _csrf: csrf, attempt: '1', ...CARD }).redirects(0);
+      expect(answer.headers.location).toBe(`${customer.path}?form=expired`);
+      expect((await customer.follow(answer)).text).toContain('Nothing was charged: please enter your details again');
+    }
+    expect((await get(created.id)).attempts.made).toBe(0);
+    expect((await journal(`${created.id}:1`)).records ?? []).toEqual([]);
+  });
+
   test('when the form has mistakes, then the page names the fields (never their values) and nothing is charged', async () => {
     const created = await createDigital({ send_sms: false });
     const customer = new Customer(created.link_url!);

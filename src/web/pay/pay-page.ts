@@ -39,6 +39,8 @@ export interface PayPageContext {
   csrfToken?: string;
   /** The script's Subresource Integrity value (sha384-...). */
   scriptIntegrity: string;
+  /** The last form was sent with a stale CSRF token: nothing was charged, and it must be sent again. */
+  staleForm?: boolean;
 }
 
 /** The HTTP status of each page: 410 for an expired link, 404 for none. */
@@ -208,6 +210,7 @@ ${spec.field === 'card_number' ? '<p class="brand" id="card-brand" aria-live="po
   const action = session.amount ? `Pay ${session.currency} ${session.amount}` : 'Save payment details';
   return `${errorSummary}
 <h1>${formTitle(session)}</h1>
+${context.staleForm ? '<div class="notice" role="alert"><p>This page had been open too long. Nothing was charged: please enter your details again.</p></div>' : ''}
 ${declineNotice(session)}
 ${summary(session) ? `<section aria-label="Payment">${summary(session)}</section>` : ''}
 <form method="post" novalidate id="payment-form" data-kind="${session.payment_method}">
