@@ -276,8 +276,8 @@ export const configSchema = {
       type: 'integer',
       minimum: 10,
       maximum: 100000,
-      default: 120,
-      description: 'Requests to the payment page one address may make in a minute (a link gets half of it).',
+      default: 600,
+      description: 'Requests to the payment page one address may make in a minute (generous: customers share addresses behind mobile carriers); one link gets a fifth of it.',
     },
     METRICS_TOKEN: { secret: true, type: 'string', minLength: 16, description: 'Bearer token /metrics requires, when set (at least 16 characters).' },
     TRUST_PROXY: {
