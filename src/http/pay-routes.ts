@@ -46,7 +46,7 @@ const CSRF_HEADER = 'x-csrf-token';
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 /** Addresses and links whose request counts are kept; beyond it the least recently seen are forgotten. */
 const COUNTED_KEYS = 50_000;
-const PROBLEMS = new Set<FieldProblem>(['missing', 'invalid', 'expired', 'length']);
+const PROBLEMS = new Set<FieldProblem>(['missing', 'invalid', 'expired', 'length', 'brand']);
 
 interface PayRequest extends Request {
   /** What this request's CSRF token is bound to: the link's token, hashed. */

@@ -130,7 +130,7 @@ export class DigitalSessions {
     const attempt = Number(form.attempt);
     if (!Number.isInteger(attempt) || attempt !== record.internals.digital!.nextAttempt) return {};
     if (record.resource.state !== 'created' && record.resource.state !== 'capturing') return {};
-    const read = readPaymentForm(form, record.resource, this.now());
+    const read = readPaymentForm(form, record.resource, this.now(), record.internals.twilio.validCardTypes);
     if (!read.ok) return { problems: read.problems };
 
     const { resource } = record;

@@ -8,7 +8,7 @@ export const PAYMENT_FORM_FIELDS = ['card_number', 'expiry', 'security_code', 'p
 export type PaymentFormField = (typeof PAYMENT_FORM_FIELDS)[number];
 
 /** A field's problem, by a code the page turns into words: never the value. */
-export type FieldProblem = 'missing' | 'invalid' | 'expired' | 'length';
+export type FieldProblem = 'missing' | 'invalid' | 'expired' | 'length' | 'brand';
 
 /** The form's values as the connector request needs them, or the problems, field by field. */
 export type ReadForm =
@@ -26,13 +26,25 @@ export interface ConnectorFields {
   account_type?: 'checking' | 'savings';
 }
 
+/** Our card brands as Twilio's validCardTypes name them (a session's `valid_card_types`). */
+const TWILIO_CARD_TYPE: Partial<Record<ReturnType<typeof cardBrand>, string>> = {
+  visa: 'visa',
+  mastercard: 'mastercard',
+  amex: 'amex',
+  discover: 'discover',
+  diners: 'diners-club',
+  jcb: 'jcb',
+  maestro: 'maestro',
+};
+
 /**
  * Checks the payment form on the server, as the page's script did in the browser (the script may
  * not have run): a card number that passes Luhn, an expiry (MM/YY) not yet passed, a security code
  * of the brand's length (4 for American Express, 3 otherwise), a postal code; or a routing number
- * with a valid ABA checksum, an account number of 4 to 17 digits, and an account type.
+ * with a valid ABA checksum, an account number of 4 to 17 digits, and an account type. A card of a
+ * brand the session's `valid_card_types` leaves out is refused here, before the gateway.
  */
-export function readPaymentForm(form: PaymentFormFields, session: SessionResource, now: Date): ReadForm {
+export function readPaymentForm(form: PaymentFormFields, session: SessionResource, now: Date, validCardTypes?: readonly string[]): ReadForm {
   const problems: Partial<Record<PaymentFormField, FieldProblem>> = {};
   const digits = (field: PaymentFormField) => (form[field] ?? '').replace(/[\s-]/g, '');
   const values: ConnectorFields = {};
@@ -53,6 +65,7 @@ export function readPaymentForm(form: PaymentFormFields, session: SessionResourc
     const number = digits('card_number');
     if (!number) problems.card_number = 'missing';
     else if (!/^\d{12,19}$/.test(number) || !passesLuhn(number)) problems.card_number = 'invalid';
+    else if (validCardTypes && !validCardTypes.includes(TWILIO_CARD_TYPE[cardBrand(number)] ?? '')) problems.card_number = 'brand';
     else values.cardnumber = number;
 
     const expiry = /^\s*(\d{1,2})\s*\/?\s*(\d{2}|\d{4})\s*$/.exec(form.expiry ?? '');

@@ -178,6 +178,14 @@ describe('a digital session', () => {
     expect(page.text).toContain('This card has expired');
     expect(page.text).not.toContain('4111111111111112');
     expect((await get(created.id)).attempts.made).toBe(0);
+
+    // A brand the session does not accept is refused before the gateway.
+    const mastercardOnly = await createDigital({ send_sms: false, valid_card_types: ['mastercard'] });
+    const other = new Customer(mastercardOnly.link_url!);
+    await other.open();
+    const refused = await other.pay(CARD);
+    expect(refused.headers.location).toBe(`${other.path}?problems=card_number:brand`);
+    expect((await other.follow(refused)).text).toContain('This card type is not accepted here');
   });
 
   test('when a link is past its expiry, then 410 and no charge, even for a form loaded before', async () => {
