@@ -110,6 +110,11 @@ describe('a digital session', () => {
       'the webhook',
     );
 
+    // Counted as connector requests are, and the text as sent.
+    const metrics = (await request(stack.service.url).get('/metrics')).text;
+    expect(metrics).toMatch(/paybridge_payment_requests_total\{connector="payconex",method="charge",tender="card",outcome="approved"\} [1-9]/);
+    expect(metrics).toMatch(/paybridge_sms_messages_total\{result="sent"\} [1-9]/);
+
     // Paid: the link shows the result, and a replayed form charges nothing more.
     const again = await customer.follow(await customer.pay(CARD));
     expect(again.text).toContain('Payment successful');
