@@ -5,6 +5,8 @@ import { contentSecurityPolicy } from '../../src/http/console-routes';
 import { AccessTokens } from '../../src/security/access-tokens';
 import { ConsoleTokens } from '../../src/security/console-tokens';
 import { ConsoleAccess, consoleView } from '../../src/sessions/console-access';
+import { DigitalSessions, type DigitalSessionsOptions } from '../../src/sessions/digital-sessions';
+import type { ConfiguredPayer } from '../../src/payments/configured-credentials';
 import type { SessionResource } from '../../src/sessions/session';
 import { SessionLinks } from '../../src/sessions/session-links';
 import { openStore, type Store } from '../../src/store/open-journal';
@@ -124,6 +126,14 @@ describe('what the console shows', () => {
       expect(page).not.toContain('<b>');
     }
     expect(pages[1]).toContain('&lt;Default&gt;');
+  });
+
+  test('digital payments may use the gateways with configured credentials, DEFAULT_CONNECTOR first', () => {
+    const digital = (names: string[], defaultConnector: string) =>
+      new DigitalSessions({ payers: new Map(names.map((name) => [name, {} as ConfiguredPayer])), defaultConnector } as unknown as DigitalSessionsOptions);
+    expect(digital(['stripe', 'nmi', 'payconex'], 'payconex').connectors()).toEqual(['payconex', 'nmi', 'stripe']);
+    expect(digital(['stripe', 'nmi'], 'payconex').connectors()).toEqual(['nmi', 'stripe']);
+    expect(digital([], 'payconex').connectors()).toEqual([]);
   });
 
   test('the policy lets only the service load anything, and only CONSOLE_FRAME_ANCESTORS frame it', () => {
