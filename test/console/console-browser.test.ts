@@ -225,7 +225,7 @@ test('when an agent signs in and takes a charge, a saved card, a bank account, a
   await page.locator('#start-errors').waitFor({ state: 'hidden', ...WAIT });
   expect(await page.getByLabel('Currency').getAttribute('aria-invalid')).toBeNull();
   await screenshot(page, 'start');
-  expect(await page.getByLabel('Digital: a payment link').isDisabled()).toBe(true);
+  expect(await page.getByLabel('Digital (pay by link)').isDisabled()).toBe(true);
 
   // 1. A card charge: a wrong number, cleared and asked again, the dots growing, the fields in the agent's order.
   await page.getByRole('button', { name: 'Start payment' }).click();

@@ -136,6 +136,13 @@ describe('what the console shows', () => {
     expect(digital([], 'payconex').connectors()).toEqual([]);
   });
 
+  test('the start form offers Digital only with a gateway to charge through, its names escaped', () => {
+    const page = (digitalConnectors: string[]) => consolePage({ mode: 'signed-in', user: 'a', csrfToken: 't', connectors: ['Default'], digitalConnectors, frameAncestors: [] });
+    expect(page([])).toMatch(/id="type-digital" name="type" value="digital" aria-describedby="type-digital-hint" disabled>/);
+    expect(page(['pay<conex>'])).not.toMatch(/id="type-digital"[^>]*disabled/);
+    expect(page(['pay<conex>'])).toContain('<option value="pay&lt;conex&gt;">pay&lt;conex&gt;</option>');
+  });
+
   test('the policy lets only the service load anything, and only CONSOLE_FRAME_ANCESTORS frame it', () => {
     expect(contentSecurityPolicy([])).toBe("default-src 'self'; base-uri 'none'; object-src 'none'; form-action 'self'; frame-ancestors 'none'");
     expect(contentSecurityPolicy(['https://desktop.example.com', "'self'"])).toContain("frame-ancestors https://desktop.example.com 'self'");
