@@ -121,6 +121,7 @@ export function createApp({ catalog, payments, journal, metrics, sandboxUrl, cre
     app.use(
       consoleRoutes({
         sessions: sessions.sessions,
+        digital: sessions.digital,
         events: sessions.events,
         access: sessions.console.access,
         users: sessions.console.users,

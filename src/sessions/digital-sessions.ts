@@ -66,6 +66,17 @@ export class DigitalSessions {
     this.now = options.now ?? (() => new Date());
   }
 
+  /**
+   * The gateway connectors a digital session may use: those with configured credentials
+   * (GATEWAY_CREDENTIALS_<NAME>_*), DEFAULT_CONNECTOR first when it is one of them. Names only:
+   * what the agent console offers in its start form.
+   */
+  connectors(): string[] {
+    const names = [...this.options.payers.keys()].sort();
+    const first = names.indexOf(this.options.defaultConnector);
+    return first <= 0 ? names : [names[first]!, ...names.slice(0, first), ...names.slice(first + 1)];
+  }
+
   async create(clientId: string, body: CreateDigitalSessionBody, idempotencyKey?: string, actor?: Actor): Promise<CreatedDigitalSession> {
     const connector = body.connector ?? this.options.defaultConnector;
     const payer = this.payerOf(connector);
