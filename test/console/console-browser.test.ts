@@ -1,14 +1,12 @@
-import fs from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Frame, type FrameLocator, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type FrameLocator, type Page } from 'playwright-core';
 import request from 'supertest';
 import { AMEX } from '../helpers/flows';
 import { expectNoneOf, expectNoSecrets } from '../helpers/leaks';
 import { AGENT, consoleUserEntry, consoleUsersFile, until } from '../helpers/console';
-import { REPO_ROOT } from '../helpers/service';
+import { CHROMIUM, LAUNCH_ARGS, Observed, WAIT, requireChromium, screenshotsFolder, seriousViolations } from '../helpers/browser';
 import { ADMIN_TOKEN, freePort, startSessionStack, type SessionStack } from '../helpers/session-stack';
 import { BANK_ACCOUNT, CVV, ROUTING, VISA } from '../helpers/test-data';
 
@@ -24,60 +22,15 @@ import { BANK_ACCOUNT, CVV, ROUTING, VISA } from '../helpers/test-data';
  */
 jest.setTimeout(300_000);
 
-const CHROMIUM = '/usr/bin/chromium';
-const LAUNCH_ARGS = ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const WAIT = { timeout: 30_000 };
-const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? path.join(REPO_ROOT, 'docs', 'screenshots') : fs.mkdtempSync(path.join(os.tmpdir(), 'console-screenshots-'));
+const SCREENSHOTS = screenshotsFolder('console');
 /** What the caller types in these tests: none of it may reach the console. */
 const TYPED = [VISA, AMEX, CVV, BANK_ACCOUNT, ROUTING, '4111111111111112', '378282246310006'];
 
 let browser: Browser;
 let stack: SessionStack;
 
-/** Everything one console page received and showed, for the leak search. */
-class Observed {
-  readonly texts: string[] = [];
-  /** Bytes of each document, script, stylesheet and image the page loaded. */
-  readonly loads = new Map<string, number>();
-  readonly problems: string[] = [];
-  readonly requestedUrls: string[] = [];
-  private readonly pending: Array<Promise<unknown>> = [];
-
-  static async watch(page: Page): Promise<Observed> {
-    const observed = new Observed();
-    page.on('request', (sent) => observed.requestedUrls.push(sent.url()));
-    page.on('console', (message) => {
-      observed.texts.push(`console.${message.type()}: ${message.text()}`);
-      if (message.type() === 'error') observed.problems.push(message.text());
-    });
-    page.on('pageerror', (error) => observed.problems.push(error.message));
-    page.on('response', (response) => {
-      if ((response.headers()['content-type'] ?? '').includes('text/event-stream')) return;
-      observed.pending.push(
-        response.body().then(
-          (body) => {
-            observed.texts.push(body.toString('utf8'));
-            if (['document', 'script', 'stylesheet', 'image'].includes(response.request().resourceType())) observed.loads.set(response.url(), body.length);
-          },
-          () => undefined,
-        ),
-      );
-    });
-    // Server-Sent Events never end, so their bodies come through the DevTools protocol, message by message.
-    const devtools = await page.context().newCDPSession(page);
-    await devtools.send('Network.enable');
-    devtools.on('Network.eventSourceMessageReceived', (message: { data: string }) => observed.texts.push(message.data));
-    return observed;
-  }
-
-  async all(): Promise<string> {
-    await Promise.all(this.pending);
-    return this.texts.join('\n');
-  }
-}
-
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
+  requireChromium();
   stack = await startSessionStack({ CONSOLE_USERS_FILE: consoleUsersFile([consoleUserEntry(AGENT.name, AGENT.password)]) });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
 });
@@ -120,17 +73,8 @@ async function startRelay(port: number): Promise<{ url: string; cut(): void; res
   };
 }
 
-async function axeViolations(page: Page | Frame): Promise<Array<{ id: string; impact: string | null }>> {
-  // Injected through the DevTools protocol: the page's CSP rightly refuses inline scripts.
-  await page.evaluate(fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8'));
-  return page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string | null }> }> } }).axe;
-    return (await axe.run()).violations.map((violation) => ({ id: violation.id, impact: violation.impact }));
-  });
-}
 async function expectAccessible(page: Page, dom: string[]): Promise<void> {
-  const serious = (await axeViolations(page)).filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
-  expect(serious).toEqual([]);
+  expect(await seriousViolations(page)).toEqual([]);
   // Readable at 320 px: nothing wider than the screen.
   const size = page.viewportSize()!;
   await page.setViewportSize({ width: 320, height: size.height });
@@ -414,8 +358,7 @@ describe('a console opened from a console_url', () => {
     await linked.keypad(created.call_sid, '111111111111#');
     await frame.locator('#field-card_number[data-state="captured"]').waitFor(WAIT);
     await page.locator('#messages li', { hasText: `${linked.service.url} {"type":"paybridge:session","id":"${created.id}","state":"capturing"}` }).first().waitFor(WAIT);
-    const serious = (await axeViolations(inner)).filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
-    expect(serious).toEqual([]);
+    expect(await seriousViolations(inner)).toEqual([]);
     await frame.getByRole('button', { name: 'Cancel payment' }).click();
     await frame.getByRole('heading', { name: 'Payment cancelled' }).waitFor(WAIT);
     expect(await frame.locator('#new-payment').isHidden()).toBe(true);
