@@ -9,7 +9,7 @@ import { RateLimiter } from '../security/rate-limiter';
 import type { DigitalSessions, PaymentPageView } from '../sessions/digital-sessions';
 import { PAYMENT_FORM_FIELDS, type FieldProblem, type PaymentFormField, type PaymentFormFields } from '../sessions/payment-form';
 import { FIELD_KEYS, type FieldKey } from '../sessions/session';
-import { PAY_SCRIPT_PATH, PAY_STYLES_PATH, payPage, statusOf } from '../web/pay/pay-page';
+import { PAY_ICON, PAY_ICON_PATH, PAY_SCRIPT_PATH, PAY_STYLES_PATH, payPage, statusOf } from '../web/pay/pay-page';
 import { PAY_SCRIPT } from '../web/pay/pay-script';
 import { PAY_STYLES } from '../web/pay/pay-styles';
 import { answerApiFailure } from './api-errors';
@@ -111,6 +111,9 @@ export function payRoutes(options: PayRoutesOptions): Router {
   });
   router.get(PAY_STYLES_PATH, (_req, res) => {
     res.type('text/css').send(PAY_STYLES);
+  });
+  router.get(PAY_ICON_PATH, (_req, res) => {
+    res.type('image/svg+xml').send(PAY_ICON);
   });
 
   router.get('/pay/:token', limited, async (req, res) => {

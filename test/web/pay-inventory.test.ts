@@ -19,9 +19,16 @@ import { BANK_ACCOUNT, ROUTING, VISA } from '../helpers/test-data';
 jest.setTimeout(120_000);
 
 const INVENTORY_FILE = path.join(REPO_ROOT, 'src', 'web', 'pay', 'script-inventory.json');
+interface Asset {
+  path: string;
+  source: string;
+  purpose: string;
+  sha384: string;
+}
 interface Inventory {
   scripts: Array<{ path: string; source: string; purpose: string; justification: string; integrity: string }>;
-  stylesheets: Array<{ path: string; source: string; purpose: string; sha384: string }>;
+  stylesheets: Asset[];
+  images: Asset[];
   headers: Record<string, string>;
 }
 const inventory = JSON.parse(fs.readFileSync(INVENTORY_FILE, 'utf8')) as Inventory;
@@ -150,12 +157,18 @@ function checkPage(what: string, html: string): string[] {
   return found;
 }
 
-/** The scripts and stylesheets a page names. */
-function assetsOf(html: string): { scripts: Array<{ src: string; integrity?: string; crossorigin?: string }>; stylesheets: string[] } {
+/** What else than scripts a page may load, how it names each, its type, and what it must not contain (a way to load more). */
+const OTHER_ASSETS = [
+  { kind: 'stylesheets', rel: /\bstylesheet\b/i, type: 'text/css; charset=utf-8', loadsMore: /url\s*\(|@import/i },
+  { kind: 'images', rel: /\bicon\b/i, type: 'image/svg+xml; charset=utf-8', loadsMore: /href|url\s*\(|<script|<foreignObject/i },
+] as const;
+
+/** The scripts a page names, and its other assets (<link rel>) by kind. */
+function assetsOf(html: string): { scripts: Array<{ src: string; integrity?: string }>; links: Array<{ rel: string; href: string }> } {
   const tags = tagsOf(html);
   return {
-    scripts: tags.filter((tag) => tag.name === 'script' && tag.attributes.src).map((tag) => ({ src: tag.attributes.src!, integrity: tag.attributes.integrity, crossorigin: tag.attributes.crossorigin })),
-    stylesheets: tags.filter((tag) => tag.name === 'link' && /\bstylesheet\b/i.test(tag.attributes.rel ?? '')).map((tag) => tag.attributes.href!),
+    scripts: tags.filter((tag) => tag.name === 'script' && tag.attributes.src).map((tag) => ({ src: tag.attributes.src!, integrity: tag.attributes.integrity })),
+    links: tags.filter((tag) => tag.name === 'link').map((tag) => ({ rel: tag.attributes.rel ?? '', href: tag.attributes.href ?? '' })),
   };
 }
 
@@ -293,14 +306,14 @@ describe('the payment page, state by state', () => {
     const refused = await request(stack.service.url).post(`/pay/${'A'.repeat(43)}/presence`).send({});
     expect(refused.status).toBe(403);
     checkHeaders(findings, 'refused heartbeat', refused);
-    for (const asset of [...inventory.scripts, ...inventory.stylesheets]) checkHeaders(findings, asset.path, await request(stack.service.url).get(asset.path));
+    for (const asset of [...inventory.scripts, ...inventory.stylesheets, ...inventory.images]) checkHeaders(findings, asset.path, await request(stack.service.url).get(asset.path));
     expect(findings.list()).toEqual([]);
   });
 
-  test('when each state\'s scripts and stylesheet are fetched and hashed, then they are the inventory\'s, named with its integrity value', async () => {
+  test('when each state\'s scripts, stylesheet and icon are fetched and hashed, then they are the inventory\'s, the scripts named with its integrity value', async () => {
     const found = new Findings();
     const scriptsSeen = new Set<string>();
-    const stylesSeen = new Set<string>();
+    const linksSeen = new Map<string, Set<string>>(OTHER_ASSETS.map(({ kind }) => [kind, new Set<string>()]));
     for (const [name, answer] of pages) {
       if (answer.status === 303) continue;
       const assets = assetsOf(answer.text);
@@ -314,9 +327,14 @@ describe('the payment page, state by state', () => {
         }
         if (script.integrity !== listed.integrity) found.add(`The page names ${script.src} with integrity ${JSON.stringify(script.integrity)}, the inventory says ${listed.integrity}`, name);
       }
-      for (const href of assets.stylesheets) {
-        stylesSeen.add(href);
-        if (!inventory.stylesheets.some((entry) => entry.path === new URL(href, stack.service.url).pathname)) found.add(`The page loads the stylesheet ${href}, which the inventory does not list: add it`, name);
+      for (const link of assets.links) {
+        const kind = OTHER_ASSETS.find((asset) => asset.rel.test(link.rel))?.kind;
+        if (!kind) {
+          found.add(`The page has a <link rel="${link.rel}" href="${link.href}">, which the test does not know: add its kind to the inventory and the test`, name);
+          continue;
+        }
+        linksSeen.get(kind)!.add(link.href);
+        if (!inventory[kind].some((entry) => entry.path === new URL(link.href, stack.service.url).pathname)) found.add(`The page loads ${link.href}, which the inventory's ${kind} do not list: add it`, name);
       }
     }
     for (const src of scriptsSeen) {
@@ -332,17 +350,23 @@ describe('the payment page, state by state', () => {
       const text = (served.body as Buffer).toString('utf8');
       if (/(?:https?:)?\/\/[a-z0-9.-]+\.[a-z]{2,}/i.test(text)) found.add(`${src} names another site's address`);
     }
-    for (const href of stylesSeen) {
-      const served = await request(stack.service.url).get(href);
-      expect({ href, status: served.status, type: served.headers['content-type'] }).toEqual({ href, status: 200, type: 'text/css; charset=utf-8' });
-      const listed = inventory.stylesheets.find((entry) => entry.path === new URL(href, stack.service.url).pathname);
-      const hash = sha384(served.text);
-      if (listed && hash !== listed.sha384) found.add(`The served ${href} hashes to ${hash}, the inventory says ${listed.sha384} (source: ${listed.source})`);
-      if (/url\s*\(|@import/i.test(served.text)) found.add(`${href} loads something more (url() or @import)`);
+    for (const { kind, type, loadsMore } of OTHER_ASSETS) {
+      for (const href of linksSeen.get(kind)!) {
+        const served = await request(stack.service.url).get(href).buffer(true).parse((res, done) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => done(null, Buffer.concat(chunks)));
+        });
+        expect({ href, status: served.status, type: served.headers['content-type'] }).toEqual({ href, status: 200, type });
+        const listed = inventory[kind].find((entry) => entry.path === new URL(href, stack.service.url).pathname);
+        const hash = sha384(served.body as Buffer);
+        if (listed && hash !== listed.sha384) found.add(`The served ${href} hashes to ${hash}, the inventory says ${listed.sha384} (source: ${listed.source})`);
+        if (loadsMore.test((served.body as Buffer).toString('utf8'))) found.add(`${href} loads something more (${String(loadsMore)})`);
+      }
+      for (const entry of inventory[kind]) if (![...linksSeen.get(kind)!].some((href) => new URL(href, stack.service.url).pathname === entry.path)) found.add(`The inventory lists ${entry.path}, which no page loads: remove it`);
     }
     // Nothing listed that no page loads: the inventory stays the page's.
     for (const entry of inventory.scripts) if (![...scriptsSeen].some((src) => new URL(src, stack.service.url).pathname === entry.path)) found.add(`The inventory lists ${entry.path}, which no page loads: remove it`);
-    for (const entry of inventory.stylesheets) if (![...stylesSeen].some((href) => new URL(href, stack.service.url).pathname === entry.path)) found.add(`The inventory lists ${entry.path}, which no page loads: remove it`);
     expect(found.list()).toEqual([]);
     for (const entry of inventory.scripts) expect(entry).toEqual({ path: expect.any(String), source: expect.any(String), loaded_by: expect.any(String), purpose: expect.any(String), justification: expect.any(String), integrity: expect.stringMatching(/^sha384-[A-Za-z0-9+/]{64}$/) });
   });

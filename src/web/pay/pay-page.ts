@@ -12,6 +12,11 @@ import type { SessionResource } from '../../sessions/session';
  */
 export const PAY_SCRIPT_PATH = '/pay/assets/pay.js';
 export const PAY_STYLES_PATH = '/pay/assets/pay.css';
+export const PAY_ICON_PATH = '/pay/assets/pay.svg';
+
+/** The page's icon (a card), served here: without one a browser asks for /favicon.ico, which is nobody's. */
+export const PAY_ICON =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect x="1" y="3" width="14" height="10" rx="1.5" fill="#0b0c0c"/><rect x="1" y="5.5" width="14" height="2" fill="#ffdd00"/></svg>';
 
 const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (character) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[character] ?? character);
@@ -88,6 +93,7 @@ function layout(context: PayPageContext, title: string, main: string, options: {
   <meta name="referrer" content="no-referrer">
   ${options.refreshSeconds ? `<meta http-equiv="refresh" content="${options.refreshSeconds}">` : ''}
   <title>${escapeHtml(title)} – ${escapeHtml(context.merchantName)}</title>
+  <link rel="icon" href="${PAY_ICON_PATH}" type="image/svg+xml">
   <link rel="stylesheet" href="${PAY_STYLES_PATH}">
   <script src="${PAY_SCRIPT_PATH}" integrity="${context.scriptIntegrity}" defer></script>
 </head>
