@@ -63,8 +63,12 @@ export function payPage(view: PaymentPageView, context: PayPageContext): string 
       return layout(context, 'This payment was cancelled', `<h1>This payment was cancelled</h1>
 <p>No payment was taken. Contact ${escapeHtml(context.merchantName)} if you think this is wrong.</p>`);
     case 'processing':
+      // No <meta http-equiv="refresh"> (a page that reloads itself on a timer fails WCAG 2.2.1): the
+      // script asks for the page every few seconds and shows the result once there is one; without
+      // the script, the customer checks again.
       return layout(context, 'Your payment is being processed', `<h1>Your payment is being processed</h1>
-<p role="status">Please wait: this page will show the result in a moment. Do not pay again.</p>`, { refreshSeconds: 3 });
+<p role="status" id="processing">Please wait: this page will show the result in a moment. Do not pay again.</p>
+<p><a href="" id="check-again">Check the result</a></p>`);
     case 'paid':
       return layout(context, paidTitle(view.session), paidBody(view.session, context));
     case 'failed':
@@ -84,14 +88,13 @@ function paidTitle(session: SessionResource): string {
   return session.amount ? 'Payment successful' : 'Payment details saved';
 }
 
-function layout(context: PayPageContext, title: string, main: string, options: { refreshSeconds?: number } = {}): string {
+function layout(context: PayPageContext, title: string, main: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <meta name="referrer" content="no-referrer">
-  ${options.refreshSeconds ? `<meta http-equiv="refresh" content="${options.refreshSeconds}">` : ''}
   <title>${escapeHtml(title)} – ${escapeHtml(context.merchantName)}</title>
   <link rel="icon" href="${PAY_ICON_PATH}" type="image/svg+xml">
   <link rel="stylesheet" href="${PAY_STYLES_PATH}">
