@@ -99,9 +99,14 @@ export function payRoutes(options: PayRoutesOptions): Router {
     if (!TOKEN.test(value)) throw new SessionNotFound('No such payment link');
     return value;
   };
-  const render = (req: Request, res: Response, view: PaymentPageView) => {
-    const csrfToken = view.kind === 'form' ? csrf.generateCsrfToken(req, res, { overwrite: true }) : undefined;
-    res.status(statusOf(view)).type('text/html').send(payPage(view, { merchantName: options.merchantName, testPayment: options.testPayments, csrfToken, scriptIntegrity: PAY_SCRIPT_INTEGRITY }));
+  const render = (req: Request, res: Response, view: PaymentPageView, staleForm = false) => {
+    // The browser's token is kept while it is this link's: the link opened in a second tab (a
+    // message tapped twice) must not make the first tab's form fail.
+    const csrfToken = view.kind === 'form' ? csrf.generateCsrfToken(req, res, { overwrite: false }) : undefined;
+    res
+      .status(statusOf(view))
+      .type('text/html')
+      .send(payPage(view, { merchantName: options.merchantName, testPayment: options.testPayments, csrfToken, scriptIntegrity: PAY_SCRIPT_INTEGRITY, staleForm }));
   };
   const pageOf = (req: Request) => `/pay/${String(req.params.token)}`;
 
@@ -118,13 +123,14 @@ export function payRoutes(options: PayRoutesOptions): Router {
 
   router.get('/pay/:token', limited, async (req, res) => {
     if (!TOKEN.test(String(req.params.token))) return render(req, res, { kind: 'not-found' });
-    render(req, res, await digital.view(String(req.params.token), problemsOf(req.originalUrl)));
+    const query = new URL(req.originalUrl, 'http://local').searchParams;
+    render(req, res, await digital.view(String(req.params.token), problemsOf(query)), query.get('form') === 'expired');
   });
 
   router.post('/pay/:token', limited, form, async (req, res) => {
     const link = token(req);
     if (!csrf.validateRequest(req)) {
-      // A stale page (another tab took the cookie, or it sat open for hours): the customer just tries again.
+      // A stale page (another link's page took the cookie since): the page says so, and the customer tries again.
       res.redirect(303, `${pageOf(req)}?form=expired`);
       return;
     }
@@ -171,8 +177,8 @@ function createHmacKey(signingKey: string): string {
 }
 
 /** `?problems=card_number:invalid,expiry:expired`: field names and problem codes only, anything else ignored. */
-function problemsOf(url: string): Partial<Record<PaymentFormField, FieldProblem>> | undefined {
-  const given = new URL(url, 'http://local').searchParams.get('problems');
+function problemsOf(query: URLSearchParams): Partial<Record<PaymentFormField, FieldProblem>> | undefined {
+  const given = query.get('problems');
   if (!given) return undefined;
   const problems: Partial<Record<PaymentFormField, FieldProblem>> = {};
   for (const entry of given.split(',').slice(0, PAYMENT_FORM_FIELDS.length)) {

@@ -44,6 +44,8 @@ export interface PayPageContext {
   csrfToken?: string;
   /** The script's Subresource Integrity value (sha384-...). */
   scriptIntegrity: string;
+  /** The form shown again because the one sent was out of date (its CSRF token no longer the browser's). */
+  staleForm?: boolean;
 }
 
 /** The HTTP status of each page: 410 for an expired link, 404 for none. */
@@ -217,6 +219,7 @@ ${spec.field === 'card_number' ? '<p class="brand" id="card-brand" aria-live="po
   const action = session.amount ? `Pay ${session.currency} ${session.amount}` : 'Save payment details';
   return `${errorSummary}
 <h1>${formTitle(session)}</h1>
+${context.staleForm ? '<div class="notice" role="alert"><h2>Your details were not sent</h2><p>This page was out of date: another payment page was opened since. Nothing was charged. Enter your details again.</p></div>' : ''}
 ${declineNotice(session)}
 ${summary(session) ? `<section aria-label="Payment">${summary(session)}</section>` : ''}
 <form method="post" novalidate id="payment-form" data-kind="${session.payment_method}">
