@@ -144,8 +144,10 @@ test('when the customer opens the texted link on a 320 px phone and pays, then t
   for (const text of ['Acme Water', 'USD 25.00', 'inv-2041', 'Water bill, October', 'Test payment: no real money will be taken.']) expect(await page.getByText(text, { exact: false }).first().isVisible()).toBe(true);
   await eventually(async () => ((await getSession(stack, token, created.id)).customer_present === true ? true : undefined), 'the customer present');
   expect(await page.locator('#payment-form').evaluate((form) => (form as unknown as { action: string }).action)).toBe(link);
-  for (const [label, autocomplete] of [['Card number', 'cc-number'], ['Expiry date', 'cc-exp'], ['Security code', 'cc-csc'], ['Postal code', 'postal-code']] as const) {
-    expect({ label, autocomplete: await page.getByLabel(label).getAttribute('autocomplete') }).toEqual({ label, autocomplete });
+  // Filled in by the browser; a number pad on a phone, but for the postal code, which may have letters (Canada, the UK).
+  for (const [label, autocomplete, inputmode] of [['Card number', 'cc-number', 'numeric'], ['Expiry date', 'cc-exp', 'numeric'], ['Security code', 'cc-csc', 'numeric'], ['Postal code', 'postal-code', null]] as const) {
+    const input = page.getByLabel(label);
+    expect({ label, autocomplete: await input.getAttribute('autocomplete'), inputmode: await input.getAttribute('inputmode') }).toEqual({ label, autocomplete, inputmode });
   }
   await check(customer, 'form');
   await screenshot(page, 'pay-form');
@@ -179,6 +181,7 @@ test('when the customer opens the texted link on a 320 px phone and pays, then t
   });
   expect(await page.locator('#expiry-error').textContent()).toBe('Error: Enter the expiry date as MM/YY');
   expect(await activeId(page)).toBe('error-summary');
+  expect(await page.title()).toBe('Error: Enter your payment details – Acme Water');
   expect(customer.posts).toEqual([]);
   expect(page.url()).toBe(link);
   await page.getByRole('link', { name: 'Enter the expiry date as MM/YY' }).click();
@@ -238,6 +241,12 @@ test('when the customer opens the texted link on a 320 px phone and pays, then t
   expect(await journalRecords(stack, ADMIN_TOKEN, `${created.id}:3`)).toEqual([]);
   expect(await page.locator('.summary').innerText()).toMatch(/Amount\s+USD 25\.00\s+Paid with\s+Visa ending 1111\s+Confirmation code\s+(\S+)\s+Reference\s+inv-2041/);
   expect(await page.locator('#confirmation-code').textContent()).toBe(session.result.charge_id);
+  // The code reads on one line, even at 320 px.
+  expect(await page.evaluate<number>(`(() => {
+    const range = document.createRange();
+    range.selectNodeContents(document.getElementById('confirmation-code'));
+    return new Set([...range.getClientRects()].map((line) => Math.round(line.top))).size;
+  })()`)).toBe(1);
   await check(customer, 'paid');
   await screenshot(page, 'pay-paid');
   // A reload shows the result again, and charges nothing.

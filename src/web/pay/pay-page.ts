@@ -164,6 +164,8 @@ interface InputSpec {
   autocomplete: string;
   short?: boolean;
   maxlength: number;
+  /** Digits only (a phone shows its number pad); a postal code may have letters (Canada, the UK). */
+  letters?: boolean;
 }
 
 function formBody(view: Extract<PaymentPageView, { kind: 'form' }>, context: PayPageContext): string {
@@ -182,7 +184,7 @@ function formBody(view: Extract<PaymentPageView, { kind: 'form' }>, context: Pay
           ...('security_code' in session.fields
             ? [{ field: 'security_code', label: 'Security code', hint: 'The last 3 digits on the back of the card (4 on the front for American Express)', autocomplete: 'cc-csc', short: true, maxlength: 4 } as InputSpec]
             : []),
-          ...('postal_code' in session.fields ? [{ field: 'postal_code', label: 'Postal code', autocomplete: 'postal-code', short: true, maxlength: 16 } as InputSpec] : []),
+          ...('postal_code' in session.fields ? [{ field: 'postal_code', label: 'Postal code', autocomplete: 'postal-code', short: true, maxlength: 16, letters: true } as InputSpec] : []),
         ];
   const fieldsWithProblems = (Object.keys(problems) as PaymentFormField[]).filter((field) => problems[field]);
   const errorSummary =
@@ -203,7 +205,7 @@ function formBody(view: Extract<PaymentPageView, { kind: 'form' }>, context: Pay
 <label for="${spec.field}">${spec.label}</label>
 ${spec.hint ? `<p class="hint" id="${spec.field}-hint">${escapeHtml(spec.hint)}</p>` : ''}
 <p class="field-error" id="${spec.field}-error"${problem ? '' : ' hidden'}>${problem ? `<span class="visually-hidden">Error:</span> ${escapeHtml(PROBLEM_TEXT[spec.field][problem] ?? '')}` : ''}</p>
-<input type="text" id="${spec.field}" name="${spec.field}" inputmode="numeric" autocomplete="${spec.autocomplete}" spellcheck="false" maxlength="${spec.maxlength}"${spec.short ? ' class="short"' : ''} aria-describedby="${describedBy}"${problem ? ' aria-invalid="true"' : ''} ${messages}>
+<input type="text" id="${spec.field}" name="${spec.field}" ${spec.letters ? 'autocapitalize="characters"' : 'inputmode="numeric"'} autocomplete="${spec.autocomplete}" spellcheck="false" maxlength="${spec.maxlength}"${spec.short ? ' class="short"' : ''} aria-describedby="${describedBy}"${problem ? ' aria-invalid="true"' : ''} ${messages}>
 ${spec.field === 'card_number' ? '<p class="brand" id="card-brand" aria-live="polite"></p>' : ''}
 </div>`;
   };

@@ -36,6 +36,7 @@ export const PAY_SCRIPT = String.raw`'use strict';
     ['UnionPay', /^(62|81)/], ['Maestro', /^(50|5[6-8]|6)/]
   ];
   var csrf = form.querySelector('input[name=_csrf]').value;
+  var title = document.title.replace(/^Error: /, '');
   var button = document.getElementById('pay-button');
   var sent = false;
 
@@ -135,6 +136,8 @@ export const PAY_SCRIPT = String.raw`'use strict';
       list.appendChild(item);
     });
     summary.hidden = found.length === 0;
+    // As the server's page does: the title says there is a problem.
+    document.title = (found.length > 0 ? 'Error: ' : '') + title;
     if (found.length > 0) summary.focus();
   }
 
