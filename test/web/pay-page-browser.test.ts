@@ -353,7 +353,10 @@ test('when a link expires while its form is open, then paying there shows the ex
   await fillCard(page, { number: VISA, expiry: '08/30', code: SECURITY_CODE, postal: '94111' });
   expireNow(stack, created.id);
   // The form is sent; the page's own heartbeat may find the link expired first and reload it: either way, the expired page.
-  await page.locator('#payment-form').evaluate((form) => (form as unknown as { requestSubmit(): void }).requestSubmit()).catch(() => undefined);
+  await page
+    .locator('#payment-form')
+    .evaluate((form) => (form as unknown as { requestSubmit(): void }).requestSubmit(), undefined, { timeout: 5_000 })
+    .catch(() => undefined);
   await heading(page, 'This payment link has expired');
   expect(customer.posts.every((post) => post.status === 410)).toBe(true);
   const again = await page.goto(created.link_url);
