@@ -181,6 +181,9 @@ export const sessionPaths = {
   '/pay/assets/pay.css': {
     get: { summary: "The payment page's stylesheet", responses: { 200: { description: 'CSS', content: { 'text/css': { schema: { type: 'string' } } } } } },
   },
+  '/pay/assets/pay.svg': {
+    get: { summary: "The payment page's icon", responses: { 200: { description: 'SVG', content: { 'image/svg+xml': { schema: { type: 'string' } } } } } },
+  },
   '/pay/{token}/presence': {
     post: {
       summary: "The payment page's heartbeat (its CSRF token in X-CSRF-Token): the customer is present, with how many characters each field holds",

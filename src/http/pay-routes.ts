@@ -9,7 +9,7 @@ import { RateLimiter } from '../security/rate-limiter';
 import type { DigitalSessions, PaymentPageView } from '../sessions/digital-sessions';
 import { PAYMENT_FORM_FIELDS, type FieldProblem, type PaymentFormField, type PaymentFormFields } from '../sessions/payment-form';
 import { FIELD_KEYS, type FieldKey } from '../sessions/session';
-import { PAY_SCRIPT_PATH, PAY_STYLES_PATH, payPage, statusOf } from '../web/pay/pay-page';
+import { PAY_ICON, PAY_ICON_PATH, PAY_SCRIPT_PATH, PAY_STYLES_PATH, payPage, statusOf } from '../web/pay/pay-page';
 import { PAY_SCRIPT } from '../web/pay/pay-script';
 import { PAY_STYLES } from '../web/pay/pay-styles';
 import { answerApiFailure } from './api-errors';
@@ -24,7 +24,7 @@ export interface PayRoutesOptions {
   signingKey: string;
   /** PUBLIC_URL: the CSRF cookie is Secure unless it is plain HTTP on loopback. */
   publicUrl: string;
-  /** PAY_PAGE_REQUESTS_PER_MINUTE per address; a link gets a fifth of it (an open page beats 12 times a minute). */
+  /** PAY_PAGE_REQUESTS_PER_MINUTE per address; a link gets half of it. */
   requestsPerMinute: number;
   logger: Logger;
 }
@@ -46,7 +46,7 @@ const CSRF_HEADER = 'x-csrf-token';
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 /** Addresses and links whose request counts are kept; beyond it the least recently seen are forgotten. */
 const COUNTED_KEYS = 50_000;
-const PROBLEMS = new Set<FieldProblem>(['missing', 'invalid', 'expired', 'length', 'brand']);
+const PROBLEMS = new Set<FieldProblem>(['missing', 'invalid', 'expired', 'length']);
 
 interface PayRequest extends Request {
   /** What this request's CSRF token is bound to: the link's token, hashed. */
@@ -75,7 +75,7 @@ export function payRoutes(options: PayRoutesOptions): Router {
     },
   });
   const perAddress = new RateLimiter({ limit: options.requestsPerMinute, windowMs: 60_000, maxKeys: COUNTED_KEYS });
-  const perLink = new RateLimiter({ limit: Math.ceil(options.requestsPerMinute / 5), windowMs: 60_000, maxKeys: COUNTED_KEYS });
+  const perLink = new RateLimiter({ limit: Math.ceil(options.requestsPerMinute / 2), windowMs: 60_000, maxKeys: COUNTED_KEYS });
   const form = express.urlencoded({ extended: false, limit: 4 * 1024, parameterLimit: 20, type: () => true });
   const json = express.json({ limit: 1024, type: () => true });
 
@@ -99,10 +99,10 @@ export function payRoutes(options: PayRoutesOptions): Router {
     if (!TOKEN.test(value)) throw new SessionNotFound('No such payment link');
     return value;
   };
-  const render = (req: Request, res: Response, view: PaymentPageView) => {
-    const csrfToken = view.kind === 'form' ? csrf.generateCsrfToken(req, res, { overwrite: true }) : undefined;
-    // A form sent with a stale CSRF token (another tab took the cookie, or it sat open for hours) comes back to be sent again.
-    const staleForm = view.kind === 'form' && new URL(req.originalUrl, 'http://local').searchParams.get('form') === 'expired';
+  const render = (req: Request, res: Response, view: PaymentPageView, staleForm = false) => {
+    // The browser's token is kept while it is this link's: the link opened in a second tab (a
+    // message tapped twice) must not make the first tab's form fail.
+    const csrfToken = view.kind === 'form' ? csrf.generateCsrfToken(req, res, { overwrite: false }) : undefined;
     res
       .status(statusOf(view))
       .type('text/html')
@@ -117,16 +117,20 @@ export function payRoutes(options: PayRoutesOptions): Router {
   router.get(PAY_STYLES_PATH, (_req, res) => {
     res.type('text/css').send(PAY_STYLES);
   });
+  router.get(PAY_ICON_PATH, (_req, res) => {
+    res.type('image/svg+xml').send(PAY_ICON);
+  });
 
   router.get('/pay/:token', limited, async (req, res) => {
     if (!TOKEN.test(String(req.params.token))) return render(req, res, { kind: 'not-found' });
-    render(req, res, await digital.view(String(req.params.token), problemsOf(req.originalUrl)));
+    const query = new URL(req.originalUrl, 'http://local').searchParams;
+    render(req, res, await digital.view(String(req.params.token), problemsOf(query)), query.get('form') === 'expired');
   });
 
   router.post('/pay/:token', limited, form, async (req, res) => {
     const link = token(req);
     if (!csrf.validateRequest(req)) {
-      // A stale page (another tab took the cookie, or it sat open for hours): the customer just tries again.
+      // A stale page (another link's page took the cookie since): the page says so, and the customer tries again.
       res.redirect(303, `${pageOf(req)}?form=expired`);
       return;
     }
@@ -155,7 +159,7 @@ export function payRoutes(options: PayRoutesOptions): Router {
   const answer: ErrorRequestHandler = (error: unknown, req, res, next) => {
     if (!contextOf(res).apiErrors) return next(error);
     if (req.method === 'GET' || (req.method === 'POST' && !req.path.endsWith('/presence'))) {
-      if (error instanceof LinkExpired) return render(req, res, { kind: 'expired' });
+      if (error instanceof LinkExpired) return render(req, res, { kind: 'expired', session: undefined as never });
       if (error instanceof SessionNotFound) return render(req, res, { kind: 'not-found' });
       if (error instanceof BridgeError && error.httpStatus === 429) {
         res.set('Retry-After', String(error.retryAfterSeconds ?? 60)).status(429).type('text/plain').send('Too many requests: wait a minute and try again.');
@@ -173,8 +177,8 @@ function createHmacKey(signingKey: string): string {
 }
 
 /** `?problems=card_number:invalid,expiry:expired`: field names and problem codes only, anything else ignored. */
-function problemsOf(url: string): Partial<Record<PaymentFormField, FieldProblem>> | undefined {
-  const given = new URL(url, 'http://local').searchParams.get('problems');
+function problemsOf(query: URLSearchParams): Partial<Record<PaymentFormField, FieldProblem>> | undefined {
+  const given = query.get('problems');
   if (!given) return undefined;
   const problems: Partial<Record<PaymentFormField, FieldProblem>> = {};
   for (const entry of given.split(',').slice(0, PAYMENT_FORM_FIELDS.length)) {

@@ -4,15 +4,22 @@ import path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { REPO_ROOT } from './service';
 
-/** Debian's Chromium, driven by playwright-core (apt-get install -y chromium; .ci/run does). */
+/** Debian's Chromium (apt-get install -y chromium), driven by playwright-core. */
 export const CHROMIUM = '/usr/bin/chromium';
 export const LAUNCH_ARGS = ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-/** Generous: a slow 2-core machine. */
+/** Generous for a slow 2-core machine. */
 export const WAIT = { timeout: 30_000 };
-/** The README's screenshots: written to docs/screenshots only with UPDATE_SCREENSHOTS=1, to a temporary folder otherwise. */
-export const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? path.join(REPO_ROOT, 'docs', 'screenshots') : fs.mkdtempSync(path.join(os.tmpdir(), 'console-screenshots-'));
 
-/** Everything one page received and showed, for the leak search. */
+export function requireChromium(): void {
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
+}
+
+/** Where screenshots go: docs/screenshots/ with UPDATE_SCREENSHOTS=1 (the README's), otherwise a temporary folder. */
+export function screenshotsFolder(prefix: string): string {
+  return process.env.UPDATE_SCREENSHOTS === '1' ? path.join(REPO_ROOT, 'docs', 'screenshots') : fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-screenshots-`));
+}
+
+/** Everything one page received and showed, for the leak search, and what it loaded, for its weight. */
 export class Observed {
   readonly texts: string[] = [];
   /** Bytes of each document, script, stylesheet and image the page loaded. */
@@ -54,19 +61,38 @@ export class Observed {
   }
 }
 
-export async function axeViolations(page: Page | Frame): Promise<Array<{ id: string; impact: string | null }>> {
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  /** The first elements it concerns, for the failure message. */
+  targets?: string[];
+}
+
+/** axe-core's violations on the page (or frame) as it is now. */
+export async function axeViolations(page: Page | Frame): Promise<AxeViolation[]> {
   // Injected through the DevTools protocol: the page's CSP rightly refuses inline scripts.
   await page.evaluate(fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8'));
   return page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string | null }> }> } }).axe;
-    return (await axe.run()).violations.map((violation) => ({ id: violation.id, impact: violation.impact }));
+    const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string | null; nodes: Array<{ target: unknown[] }> }> }> } }).axe;
+    return (await axe.run()).violations.map((violation) => ({
+      id: violation.id,
+      impact: violation.impact,
+      targets: violation.nodes.slice(0, 3).map((node) => JSON.stringify(node.target)),
+    }));
   });
 }
 
+/** The serious and critical ones only (what the acceptance criteria forbid). */
+export async function seriousViolations(page: Page | Frame): Promise<AxeViolation[]> {
+  return (await axeViolations(page)).filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
+}
+
+/** The console's screenshots (console-<name>.png): the README's with UPDATE_SCREENSHOTS=1. */
+export const SCREENSHOTS = screenshotsFolder('console');
+
 /** No serious or critical axe-core violation; nothing wider than 320 px; the DOM kept for the leak search. */
 export async function expectAccessible(page: Page, dom: string[]): Promise<void> {
-  const serious = (await axeViolations(page)).filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
-  expect(serious).toEqual([]);
+  expect(await seriousViolations(page)).toEqual([]);
   // Readable at 320 px: nothing wider than the screen.
   const size = page.viewportSize()!;
   await page.setViewportSize({ width: 320, height: size.height });

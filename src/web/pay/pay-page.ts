@@ -12,13 +12,18 @@ import type { SessionResource } from '../../sessions/session';
  */
 export const PAY_SCRIPT_PATH = '/pay/assets/pay.js';
 export const PAY_STYLES_PATH = '/pay/assets/pay.css';
+export const PAY_ICON_PATH = '/pay/assets/pay.svg';
+
+/** The page's icon (a card), served here: without one a browser asks for /favicon.ico, which is nobody's. */
+export const PAY_ICON =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect x="1" y="3" width="14" height="10" rx="1.5" fill="#0b0c0c"/><rect x="1" y="5.5" width="14" height="2" fill="#ffdd00"/></svg>';
 
 const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (character) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[character] ?? character);
 
 /** What each field's problem says, in words: the server's and the page script's (it reads them from the inputs' data- attributes). */
 export const PROBLEM_TEXT: Record<PaymentFormField, Partial<Record<FieldProblem, string>>> = {
-  card_number: { missing: 'Enter your card number', invalid: 'Enter a valid card number', brand: 'This card type is not accepted here: use another card' },
+  card_number: { missing: 'Enter your card number', invalid: 'Enter a valid card number' },
   expiry: { missing: 'Enter the expiry date', invalid: 'Enter the expiry date as MM/YY', expired: 'This card has expired' },
   security_code: {
     missing: 'Enter the security code',
@@ -39,7 +44,7 @@ export interface PayPageContext {
   csrfToken?: string;
   /** The script's Subresource Integrity value (sha384-...). */
   scriptIntegrity: string;
-  /** The last form was sent with a stale CSRF token: nothing was charged, and it must be sent again. */
+  /** The form shown again because the one sent was out of date (its CSRF token no longer the browser's). */
   staleForm?: boolean;
 }
 
@@ -60,8 +65,12 @@ export function payPage(view: PaymentPageView, context: PayPageContext): string 
       return layout(context, 'This payment was cancelled', `<h1>This payment was cancelled</h1>
 <p>No payment was taken. Contact ${escapeHtml(context.merchantName)} if you think this is wrong.</p>`);
     case 'processing':
+      // No <meta http-equiv="refresh"> (a page that reloads itself on a timer fails WCAG 2.2.1): the
+      // script asks for the page every few seconds and shows the result once there is one; without
+      // the script, the customer checks again.
       return layout(context, 'Your payment is being processed', `<h1>Your payment is being processed</h1>
-<p role="status">Please wait: this page will show the result in a moment. Do not pay again.</p>`, { refreshSeconds: 3 });
+<p role="status" id="processing">Please wait: this page will show the result in a moment. Do not pay again.</p>
+<p><a href="" id="check-again">Check the result</a></p>`);
     case 'paid':
       return layout(context, paidTitle(view.session), paidBody(view.session, context));
     case 'failed':
@@ -81,15 +90,15 @@ function paidTitle(session: SessionResource): string {
   return session.amount ? 'Payment successful' : 'Payment details saved';
 }
 
-function layout(context: PayPageContext, title: string, main: string, options: { refreshSeconds?: number } = {}): string {
+function layout(context: PayPageContext, title: string, main: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <meta name="referrer" content="no-referrer">
-  ${options.refreshSeconds ? `<meta http-equiv="refresh" content="${options.refreshSeconds}">` : ''}
   <title>${escapeHtml(title)} – ${escapeHtml(context.merchantName)}</title>
+  <link rel="icon" href="${PAY_ICON_PATH}" type="image/svg+xml">
   <link rel="stylesheet" href="${PAY_STYLES_PATH}">
   <script src="${PAY_SCRIPT_PATH}" integrity="${context.scriptIntegrity}" defer></script>
 </head>
@@ -155,6 +164,8 @@ interface InputSpec {
   autocomplete: string;
   short?: boolean;
   maxlength: number;
+  /** Digits only (a phone shows its number pad); a postal code may have letters (Canada, the UK). */
+  letters?: boolean;
 }
 
 function formBody(view: Extract<PaymentPageView, { kind: 'form' }>, context: PayPageContext): string {
@@ -173,7 +184,7 @@ function formBody(view: Extract<PaymentPageView, { kind: 'form' }>, context: Pay
           ...('security_code' in session.fields
             ? [{ field: 'security_code', label: 'Security code', hint: 'The last 3 digits on the back of the card (4 on the front for American Express)', autocomplete: 'cc-csc', short: true, maxlength: 4 } as InputSpec]
             : []),
-          ...('postal_code' in session.fields ? [{ field: 'postal_code', label: 'Postal code', autocomplete: 'postal-code', short: true, maxlength: 16 } as InputSpec] : []),
+          ...('postal_code' in session.fields ? [{ field: 'postal_code', label: 'Postal code', autocomplete: 'postal-code', short: true, maxlength: 16, letters: true } as InputSpec] : []),
         ];
   const fieldsWithProblems = (Object.keys(problems) as PaymentFormField[]).filter((field) => problems[field]);
   const errorSummary =
@@ -194,7 +205,7 @@ function formBody(view: Extract<PaymentPageView, { kind: 'form' }>, context: Pay
 <label for="${spec.field}">${spec.label}</label>
 ${spec.hint ? `<p class="hint" id="${spec.field}-hint">${escapeHtml(spec.hint)}</p>` : ''}
 <p class="field-error" id="${spec.field}-error"${problem ? '' : ' hidden'}>${problem ? `<span class="visually-hidden">Error:</span> ${escapeHtml(PROBLEM_TEXT[spec.field][problem] ?? '')}` : ''}</p>
-<input type="text" id="${spec.field}" name="${spec.field}" inputmode="numeric" autocomplete="${spec.autocomplete}" spellcheck="false" maxlength="${spec.maxlength}"${spec.short ? ' class="short"' : ''} aria-describedby="${describedBy}"${problem ? ' aria-invalid="true"' : ''} ${messages}>
+<input type="text" id="${spec.field}" name="${spec.field}" ${spec.letters ? 'autocapitalize="characters"' : 'inputmode="numeric"'} autocomplete="${spec.autocomplete}" spellcheck="false" maxlength="${spec.maxlength}"${spec.short ? ' class="short"' : ''} aria-describedby="${describedBy}"${problem ? ' aria-invalid="true"' : ''} ${messages}>
 ${spec.field === 'card_number' ? '<p class="brand" id="card-brand" aria-live="polite"></p>' : ''}
 </div>`;
   };
@@ -210,7 +221,7 @@ ${spec.field === 'card_number' ? '<p class="brand" id="card-brand" aria-live="po
   const action = session.amount ? `Pay ${session.currency} ${session.amount}` : 'Save payment details';
   return `${errorSummary}
 <h1>${formTitle(session)}</h1>
-${context.staleForm ? '<div class="notice" role="alert"><p>This page had been open too long. Nothing was charged: please enter your details again.</p></div>' : ''}
+${context.staleForm ? '<div class="notice" role="alert"><h2>Your details were not sent</h2><p>This page was out of date: another payment page was opened since. Nothing was charged. Enter your details again.</p></div>' : ''}
 ${declineNotice(session)}
 ${summary(session) ? `<section aria-label="Payment">${summary(session)}</section>` : ''}
 <form method="post" novalidate id="payment-form" data-kind="${session.payment_method}">

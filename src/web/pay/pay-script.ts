@@ -4,13 +4,29 @@
  * before the form is sent (Luhn, expiry, security code length, routing checksum) with an error
  * summary linked to the fields, a guard against a second submit, and the heartbeat that tells the
  * agent the customer is on the page, with how many characters each field holds (counts, never
- * characters). It sends nothing anywhere but this service, and only to the page's own address.
+ * characters); while a payment is processing, it asks for the page again until it shows the
+ * result. It sends nothing anywhere but this service, and only to the page's own address.
  */
 export const PAY_SCRIPT = String.raw`'use strict';
 (function () {
   var form = document.getElementById('payment-form');
   var summary = document.getElementById('error-summary');
   if (summary && !summary.hidden) summary.focus();
+
+  // ---- Processing: ask for the page now and then, and show it once it has the result.
+  if (document.getElementById('processing')) {
+    var polls = 0;
+    var poll = function () {
+      fetch(location.pathname, { credentials: 'same-origin', cache: 'no-store' })
+        .then(function (answer) { return answer.text(); })
+        .then(function (page) {
+          if (page.indexOf('id="processing"') < 0) location.reload();
+          else setTimeout(poll, Math.min(15000, 3000 + 500 * polls++));
+        })
+        .catch(function () { setTimeout(poll, 15000); });
+    };
+    setTimeout(poll, 3000);
+  }
   if (!form) return;
 
   var FIELDS = ['card_number', 'expiry', 'security_code', 'postal_code', 'routing_number', 'account_number'];
@@ -20,6 +36,7 @@ export const PAY_SCRIPT = String.raw`'use strict';
     ['UnionPay', /^(62|81)/], ['Maestro', /^(50|5[6-8]|6)/]
   ];
   var csrf = form.querySelector('input[name=_csrf]').value;
+  var title = document.title.replace(/^Error: /, '');
   var button = document.getElementById('pay-button');
   var sent = false;
 
@@ -119,6 +136,8 @@ export const PAY_SCRIPT = String.raw`'use strict';
       list.appendChild(item);
     });
     summary.hidden = found.length === 0;
+    // As the server's page does: the title says there is a problem.
+    document.title = (found.length > 0 ? 'Error: ' : '') + title;
     if (found.length > 0) summary.focus();
   }
 

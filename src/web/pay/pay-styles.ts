@@ -33,6 +33,9 @@ input[aria-invalid=true] { border-color: #d4351c; border-width: 3px; }
 .outcome { border: 4px solid #505a5f; }
 .outcome.approved { border-color: #00703c; }
 .outcome.declined { border-color: #d4351c; }
+/* A narrow screen: each answer under its label, so that a confirmation code is never broken across lines. */
+@media (max-width: 30rem) { .outcome .summary { grid-template-columns: 1fr; gap: 0; } .outcome .summary dd { margin-bottom: 0.5rem; } }
+#confirmation-code { font-variant-numeric: tabular-nums; }
 button { font: inherit; font-weight: 600; width: 100%; padding: 0.6rem 0.9rem; border: 0; border-radius: 0.2rem; background: #00703c; color: #fff; cursor: pointer; box-shadow: 0 2px 0 #002d18; min-height: 2.75rem; }
 button:disabled { background: #e5e6e7; color: #505a5f; box-shadow: none; cursor: wait; }
 :focus-visible { outline: 3px solid #ffdd00; outline-offset: 0; box-shadow: 0 0 0 6px #0b0c0c; }
