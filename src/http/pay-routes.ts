@@ -24,7 +24,7 @@ export interface PayRoutesOptions {
   signingKey: string;
   /** PUBLIC_URL: the CSRF cookie is Secure unless it is plain HTTP on loopback. */
   publicUrl: string;
-  /** PAY_PAGE_REQUESTS_PER_MINUTE per address; a link gets half of it. */
+  /** PAY_PAGE_REQUESTS_PER_MINUTE per address; a link gets a fifth of it (an open page beats 12 times a minute). */
   requestsPerMinute: number;
   logger: Logger;
 }
@@ -46,7 +46,7 @@ const CSRF_HEADER = 'x-csrf-token';
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 /** Addresses and links whose request counts are kept; beyond it the least recently seen are forgotten. */
 const COUNTED_KEYS = 50_000;
-const PROBLEMS = new Set<FieldProblem>(['missing', 'invalid', 'expired', 'length']);
+const PROBLEMS = new Set<FieldProblem>(['missing', 'invalid', 'expired', 'length', 'brand']);
 
 interface PayRequest extends Request {
   /** What this request's CSRF token is bound to: the link's token, hashed. */
@@ -75,7 +75,7 @@ export function payRoutes(options: PayRoutesOptions): Router {
     },
   });
   const perAddress = new RateLimiter({ limit: options.requestsPerMinute, windowMs: 60_000, maxKeys: COUNTED_KEYS });
-  const perLink = new RateLimiter({ limit: Math.ceil(options.requestsPerMinute / 2), windowMs: 60_000, maxKeys: COUNTED_KEYS });
+  const perLink = new RateLimiter({ limit: Math.ceil(options.requestsPerMinute / 5), windowMs: 60_000, maxKeys: COUNTED_KEYS });
   const form = express.urlencoded({ extended: false, limit: 4 * 1024, parameterLimit: 20, type: () => true });
   const json = express.json({ limit: 1024, type: () => true });
 
@@ -159,7 +159,7 @@ export function payRoutes(options: PayRoutesOptions): Router {
   const answer: ErrorRequestHandler = (error: unknown, req, res, next) => {
     if (!contextOf(res).apiErrors) return next(error);
     if (req.method === 'GET' || (req.method === 'POST' && !req.path.endsWith('/presence'))) {
-      if (error instanceof LinkExpired) return render(req, res, { kind: 'expired', session: undefined as never });
+      if (error instanceof LinkExpired) return render(req, res, { kind: 'expired' });
       if (error instanceof SessionNotFound) return render(req, res, { kind: 'not-found' });
       if (error instanceof BridgeError && error.httpStatus === 429) {
         res.set('Retry-After', String(error.retryAfterSeconds ?? 60)).status(429).type('text/plain').send('Too many requests: wait a minute and try again.');

@@ -23,7 +23,7 @@ const escapeHtml = (text: string) =>
 
 /** What each field's problem says, in words: the server's and the page script's (it reads them from the inputs' data- attributes). */
 export const PROBLEM_TEXT: Record<PaymentFormField, Partial<Record<FieldProblem, string>>> = {
-  card_number: { missing: 'Enter your card number', invalid: 'Enter a valid card number' },
+  card_number: { missing: 'Enter your card number', invalid: 'Enter a valid card number', brand: 'This card type is not accepted here: use another card' },
   expiry: { missing: 'Enter the expiry date', invalid: 'Enter the expiry date as MM/YY', expired: 'This card has expired' },
   security_code: {
     missing: 'Enter the security code',
