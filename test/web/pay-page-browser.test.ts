@@ -130,7 +130,7 @@ function expectNoDigits(texts: string[], typed: string[]): void {
   for (const code of typed.filter((value) => value.length < 8)) expect({ code, found: new RegExp(`(?<![0-9A-Za-z_-])${code}(?![0-9A-Za-z_-])`).test(everything) }).toEqual({ code, found: false });
 }
 
-test('when the customer opens the texted link on a 320 px phone and pays, then the card type shows as typed, mistakes are named (by the page, and by the server without the script), a decline can be retried, a double click charges once, and no digit comes back', async () => {
+test('when the customer opens the texted link on a 320 px phone and pays, then the card type shows as typed, mistakes are named (by the page, and by the server without the script), a decline can be retried, a double click charges once, the result reaches GET /v1/sessions/{id} and the webhook, and no digit comes back', async () => {
   const created = await createDigital(stack, token, { amount: '25.00', reference: 'inv-2041', description: 'Water bill, October', send_sms: true });
   const link = await linkFromInbox(created.link_url);
   const customer = await phone();
@@ -253,6 +253,12 @@ test('when the customer opens the texted link on a 320 px phone and pays, then t
   await page.reload();
   await heading(page, 'Payment successful');
   expect((await getSession(stack, token, created.id)).attempts).toEqual({ made: 2, allowed: 3 });
+  // The result as the merchant's systems get it: GET /v1/sessions/{id} and the webhook.
+  expect(await getSession(stack, token, created.id)).toMatchObject({ state: 'succeeded', result: { transaction_id: `${created.id}:2`, error_code: null } });
+  await eventually(
+    () => stack.receiver.received.some((hook) => (JSON.parse(hook.body) as { type: string; data: { id: string; state: string } }).data.id === created.id && hook.body.includes('"type":"session.succeeded"')) || undefined,
+    'the session.succeeded webhook',
+  );
 
   // Nothing but the service was asked for anything; the forms posted only to it.
   for (const seen of [customer, plain]) {
