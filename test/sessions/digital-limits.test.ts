@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { startSessionStack, type SessionStack } from '../helpers/session-stack';
-import { ACCESS_KEY, ACCOUNT_ID } from '../helpers/test-data';
+import { DIGITAL_ENV } from '../helpers/pay-page';
 
 /**
  * The payment page is public: anyone may guess links or hammer one. Requests are counted per address
@@ -11,8 +11,7 @@ let stack: SessionStack;
 let token: string;
 beforeAll(async () => {
   stack = await startSessionStack({
-    GATEWAY_CREDENTIALS_PAYCONEX_USERNAME: ACCOUNT_ID,
-    GATEWAY_CREDENTIALS_PAYCONEX_PASSWORD: ACCESS_KEY,
+    ...DIGITAL_ENV,
     PAY_PAGE_REQUESTS_PER_MINUTE: '10',
     // As behind a load balancer: each request's address is the one it forwards.
     TRUST_PROXY: '1',

@@ -5,7 +5,8 @@ import { eventually } from '../helpers/eventually';
 import { expectNoneOf, expectNoSecrets } from '../helpers/leaks';
 import { startSessionStack, type SessionStack } from '../helpers/session-stack';
 import { SQLITE_FILE } from '../../src/store/sqlite-journal';
-import { ACCESS_KEY, ACCOUNT_ID, BANK_ACCOUNT, CVV, ROUTING, VISA } from '../helpers/test-data';
+import { CUSTOMER_PHONE, DECLINED_CARD, DIGITAL_ENV } from '../helpers/pay-page';
+import { BANK_ACCOUNT, CVV, ROUTING, VISA } from '../helpers/test-data';
 
 /**
  * Digital (pay-by-link) sessions over HTTP: the session API creates one and the simulator's
@@ -13,17 +14,11 @@ import { ACCESS_KEY, ACCOUNT_ID, BANK_ACCOUNT, CVV, ROUTING, VISA } from '../hel
  * cookie) that loads the page and posts the form; the service charges its embedded sandbox
  * through the payment pipeline with the configured credentials.
  */
-const PHONE = '+15005550006';
-const DECLINED_CARD = '4000000000000002';
+const PHONE = CUSTOMER_PHONE;
 let stack: SessionStack;
 let token: string;
 beforeAll(async () => {
-  stack = await startSessionStack({
-    GATEWAY_CREDENTIALS_PAYCONEX_USERNAME: ACCOUNT_ID,
-    GATEWAY_CREDENTIALS_PAYCONEX_PASSWORD: ACCESS_KEY,
-    TWILIO_SMS_FROM: '+15005550001',
-    MERCHANT_NAME: 'Acme Water',
-  });
+  stack = await startSessionStack(DIGITAL_ENV);
   token = await stack.token();
 });
 afterAll(async () => {

@@ -1,3 +1,5 @@
+import { escapeHtml, htmlDocument } from '../html';
+
 /**
  * The agent payment console's pages, rendered here as HTML with no inline script or style: one
  * script (console-script.ts) and one stylesheet (console-styles.ts), both served by the service,
@@ -8,8 +10,6 @@ export const CONSOLE_SCRIPT_PATH = '/console/assets/console.js';
 export const CONSOLE_STYLES_PATH = '/console/assets/console.css';
 export const CONSOLE_ICON_PATH = '/console/assets/console.svg';
 
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (character) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[character] ?? character);
 
 /** The fields a session may collect, in the order of the capture panel, with their names in words. */
 export const FIELD_NAMES: ReadonlyArray<[string, string]> = [
@@ -22,22 +22,7 @@ export const FIELD_NAMES: ReadonlyArray<[string, string]> = [
 ];
 
 function layout(title: string, main: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <meta name="referrer" content="no-referrer">
-  <title>${escapeHtml(title)}</title>
-  <link rel="icon" href="${CONSOLE_ICON_PATH}" type="image/svg+xml">
-  <link rel="stylesheet" href="${CONSOLE_STYLES_PATH}">
-  <script src="${CONSOLE_SCRIPT_PATH}" defer></script>
-</head>
-<body>
-${main}
-</body>
-</html>
-`;
+  return htmlDocument({ title, icon: CONSOLE_ICON_PATH, stylesheet: CONSOLE_STYLES_PATH, script: { src: CONSOLE_SCRIPT_PATH }, body: main });
 }
 
 export interface SignInPageOptions {

@@ -1,3 +1,4 @@
+import { escapeHtml, htmlDocument } from '../html';
 import type { FieldProblem, PaymentFormField } from '../../sessions/payment-form';
 import type { PaymentPageView } from '../../sessions/digital-sessions';
 import type { SessionResource } from '../../sessions/session';
@@ -18,8 +19,6 @@ export const PAY_ICON_PATH = '/pay/assets/pay.svg';
 export const PAY_ICON =
   '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect x="1" y="3" width="14" height="10" rx="1.5" fill="#0b0c0c"/><rect x="1" y="5.5" width="14" height="2" fill="#ffdd00"/></svg>';
 
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (character) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[character] ?? character);
 
 /** What each field's problem says, in words: the server's and the page script's (it reads them from the inputs' data- attributes). */
 export const PROBLEM_TEXT: Record<PaymentFormField, Partial<Record<FieldProblem, string>>> = {
@@ -91,26 +90,17 @@ function paidTitle(session: SessionResource): string {
 }
 
 function layout(context: PayPageContext, title: string, main: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <meta name="referrer" content="no-referrer">
-  <title>${escapeHtml(title)} – ${escapeHtml(context.merchantName)}</title>
-  <link rel="icon" href="${PAY_ICON_PATH}" type="image/svg+xml">
-  <link rel="stylesheet" href="${PAY_STYLES_PATH}">
-  <script src="${PAY_SCRIPT_PATH}" integrity="${context.scriptIntegrity}" defer></script>
-</head>
-<body>
-<header><p>${escapeHtml(context.merchantName)}</p></header>
+  return htmlDocument({
+    title: `${title} – ${context.merchantName}`,
+    icon: PAY_ICON_PATH,
+    stylesheet: PAY_STYLES_PATH,
+    script: { src: PAY_SCRIPT_PATH, integrity: context.scriptIntegrity },
+    body: `<header><p>${escapeHtml(context.merchantName)}</p></header>
 <main id="main">
 ${context.testPayment ? '<p class="test-banner">Test payment: no real money will be taken.</p>' : ''}
 ${main}
-</main>
-</body>
-</html>
-`;
+</main>`,
+  });
 }
 
 function summary(session: SessionResource): string {
