@@ -28,6 +28,7 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY mappings ./mappings
+COPY templates ./templates
 # The SQLite journal is the only thing the service writes. The folder is given to the USER before
 # VOLUME is declared: changes made after the declaration are discarded.
 RUN mkdir -p /data && chown node:node /data

@@ -23,6 +23,7 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY mappings ./mappings
+COPY templates ./templates
 COPY docker/demo-connectors.json ./demo/connectors.json
 # The demo agent, for a demo on one's own machine only: name "agent", password "demo-agent-password".
 RUN mkdir -p /data && chown node:node /data \

@@ -390,3 +390,41 @@ export class StreamTicketInvalid extends BridgeError {
   readonly code = 'STREAM_TICKET_INVALID';
   readonly httpStatus = 401;
 }
+
+// ---- Digital sessions (pay by link): answered in the session API's shape, or as a page.
+
+/** A digital session's connector has no gateway credentials configured (GATEWAY_CREDENTIALS_<NAME>_*): nothing could charge. */
+export class ConnectorNotConfigured extends BridgeError {
+  readonly code = 'CONNECTOR_NOT_CONFIGURED';
+  readonly httpStatus = 422;
+}
+
+/** A link message to a number outside SMS_ALLOWED_COUNTRIES, or one that is no valid phone number. */
+export class PhoneNotAllowed extends BridgeError {
+  readonly code = 'PHONE_NOT_ALLOWED';
+  readonly httpStatus = 422;
+}
+
+/** A link message asked for while SMS_MODE=twilio has no sender (TWILIO_SMS_FROM or TWILIO_MESSAGING_SERVICE_SID). */
+export class SmsNotConfigured extends BridgeError {
+  readonly code = 'SMS_NOT_CONFIGURED';
+  readonly httpStatus = 422;
+}
+
+/** Too many link messages: to this number within the hour (SMS_PER_NUMBER_PER_HOUR), or for this session (5). */
+export class SmsLimitReached extends BridgeError {
+  readonly code = 'SMS_LIMIT_REACHED';
+  readonly httpStatus = 429;
+}
+
+/** A payment link past its expiry: nothing more can happen on it. */
+export class LinkExpired extends BridgeError {
+  readonly code = 'LINK_EXPIRED';
+  readonly httpStatus = 410;
+}
+
+/** Too many requests to the payment page from one address or on one link. */
+export class PageRateLimited extends BridgeError {
+  readonly code = 'PAGE_RATE_LIMITED';
+  readonly httpStatus = 429;
+}

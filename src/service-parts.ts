@@ -25,6 +25,10 @@ import { ConsoleAccess } from './sessions/console-access';
 import { ConsoleUsers } from './sessions/console-users';
 import { ConsoleTokens } from './security/console-tokens';
 import { IvrSessions } from './sessions/ivr-sessions';
+import { DigitalSessions } from './sessions/digital-sessions';
+import { LinkMessages } from './sessions/link-messages';
+import { configuredPayers } from './payments/configured-credentials';
+import { twilioMessages, type MessageSender } from './twilio/twilio-messages';
 import { IvrPrompts } from './sessions/ivr-prompts';
 import { twilioPayments } from './twilio/twilio-payments';
 import { WebhookDelivery, webhookEventFor } from './sessions/webhook-delivery';
@@ -116,7 +120,10 @@ export async function composeService(config: Config, logger: Logger, options: Co
     );
     // Gateway calls whose client went away still run: their outcome is recorded before anything closes.
     closers.push(() => gate.drain());
-    const sessions = config.twilioAccountSid ? await composeSessions(config, logger, { sql, metrics, pruner, closers }) : undefined;
+    const payments: PaymentDependencies = { gateway, gate, instanceId: keeper.me.id, logger };
+    const sessions = config.twilioAccountSid
+      ? await composeSessions(config, logger, { sql, metrics, pruner, closers, catalog, payments, credentialHash })
+      : undefined;
 
     return {
       config,
@@ -125,7 +132,7 @@ export async function composeService(config: Config, logger: Logger, options: Co
       sql,
       metrics,
       catalog,
-      payments: { gateway, gate, instanceId: keeper.me.id, logger },
+      payments,
       credentialHash,
       sandboxUrl: sandbox?.url,
       sessions,
@@ -142,6 +149,8 @@ export interface SessionParts {
   sessions: AgentSessions;
   /** IVR self-service: the hosted <Pay>. */
   ivr: IvrSessions;
+  /** Pay by link: the payment page and its link messages. */
+  digital: DigitalSessions;
   events: SessionEvents;
   /** Bearer links to sessions (console_url, twiml_url, link_url, stream tickets). */
   links: SessionLinks;
@@ -174,10 +183,21 @@ const NO_PAYMENT_MARGIN_MS = 60_000;
 async function composeSessions(
   config: Config,
   logger: Logger,
-  { sql, metrics, pruner, closers }: { sql: Sql; metrics: Metrics; pruner: JournalPruner; closers: Array<() => Promise<void> | void> },
+  parts: {
+    sql: Sql;
+    metrics: Metrics;
+    pruner: JournalPruner;
+    closers: Array<() => Promise<void> | void>;
+    catalog: ConnectorCatalog;
+    payments: PaymentDependencies;
+    credentialHash: KeyedHash;
+  },
 ): Promise<SessionParts> {
-  // Checked first: a bad prompts file stops start-up before anything is started.
+  const { sql, metrics, pruner, closers } = parts;
+  // Checked first: a bad prompts file, message template or gateway credentials stop start-up before anything is started.
   const prompts = config.ivrPromptsFile ? IvrPrompts.load(config.ivrPromptsFile) : IvrPrompts.none();
+  const smsTemplate = LinkMessages.loadTemplate(config.smsTemplateFile);
+  const payers = configuredPayers(parts.catalog, config.secret, parts.credentialHash, config.allowedAccounts);
   const clients = new ApiClientRegistry({ file: config.apiClientsFile, logger });
   closers.push(() => clients.close());
   const tokens = accessTokensFor(config, clients);
@@ -225,11 +245,49 @@ async function composeSessions(
     timeoutSeconds: config.ivrSessionTimeoutS,
     payLimitSeconds: config.ivrPayLimitS,
   });
+  const twilioAccount = {
+    accountSid: config.twilioAccountSid!,
+    authToken: config.twilioAuthToken!,
+    apiKey: config.twilioApiKey,
+    apiSecret: config.twilioApiSecret,
+    apiBase: config.twilioApiBase,
+  };
+  const sender: MessageSender | undefined = config.twilioMessagingServiceSid
+    ? { messagingServiceSid: config.twilioMessagingServiceSid }
+    : config.twilioSmsFrom
+      ? { from: config.twilioSmsFrom }
+      : undefined;
+  if (config.smsMode === 'twilio' && !sender) {
+    logger.warn('digital sessions cannot text their links: set TWILIO_SMS_FROM or TWILIO_MESSAGING_SERVICE_SID (or create them with send_sms false)');
+  }
+  const digital = new DigitalSessions({
+    sessions,
+    store,
+    links,
+    payers,
+    defaultConnector: config.defaultConnector,
+    payments: parts.payments,
+    messages: new LinkMessages({
+      texts: sender ? twilioMessages(twilioAccount, sender) : undefined,
+      mode: config.smsMode,
+      template: smsTemplate,
+      merchantName: config.merchantName,
+      allowedCountries: config.smsAllowedCountries,
+      perNumberPerHour: config.smsPerNumberPerHour,
+      publicUrl: config.publicUrl!,
+      logger,
+      metrics,
+    }),
+    metrics,
+    publicUrl: config.publicUrl!,
+    maxAttempts: config.digitalMaxAttempts,
+  });
   metrics.watchSessions({ byState: () => store.countByState(), stuckProcessing: () => store.countProcessingSince(Date.now() - settleAfterMs) });
   const signingKey = serviceKey({ name: 'TOKEN_SIGNING_KEY', configured: config.tokenSigningKey, production: config.gatewayEnv === 'production', dataDir: config.dataDir });
   return {
     sessions,
     ivr,
+    digital,
     events,
     links,
     console: {

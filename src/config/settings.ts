@@ -223,6 +223,62 @@ export const configSchema = {
       description: 'Lifetime of the bearer token a console opened from a console_url holds in memory (one session only).',
     },
     CONSOLE_SESSION_TTL_S: { type: 'integer', minimum: 300, maximum: 86400, default: 28800, description: "How long an agent's console sign-in lasts." },
+    DIGITAL_MAX_ATTEMPTS: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 10,
+      default: 3,
+      description: "Payment attempts a digital session's link allows: a declined card may be tried again until then.",
+    },
+    MERCHANT_NAME: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 60,
+      pattern: '^[^\\u0000-\\u001f<>{}]*$',
+      default: 'Demo Merchant',
+      description: 'The merchant named on the payment page and in the link message.',
+    },
+    MERCHANT_COUNTRY: {
+      type: 'string',
+      pattern: '^[A-Z]{2}$',
+      default: 'US',
+      description: "The merchant's country (ISO 3166 alpha-2): link messages go to its numbers unless SMS_ALLOWED_COUNTRIES says more.",
+    },
+    SMS_ALLOWED_COUNTRIES: {
+      type: 'string',
+      pattern: '^[A-Z]{2}(,[A-Z]{2})*$',
+      description: 'Countries (ISO 3166 alpha-2, comma-separated) whose numbers may get link messages; default MERCHANT_COUNTRY. Against SMS pumping.',
+    },
+    SMS_MODE: {
+      enum: ['twilio', 'log'],
+      default: 'twilio',
+      description: "twilio: link messages go through Twilio's Messages API; log: the link is written to the log instead (refused with GATEWAY_ENV=production).",
+    },
+    TWILIO_SMS_FROM: { type: 'string', pattern: '^\\+[1-9][0-9]{6,14}$', description: 'The number link messages are sent from (E.164).' },
+    TWILIO_MESSAGING_SERVICE_SID: {
+      type: 'string',
+      pattern: '^MG[0-9a-fA-F]{32}$',
+      description: 'The Messaging Service link messages are sent through (its opt-out handling answers STOP); used instead of TWILIO_SMS_FROM when set.',
+    },
+    SMS_TEMPLATE_FILE: {
+      type: 'string',
+      minLength: 1,
+      description: 'YAML or JSON file of the link message (templates/sms-link.yaml by default). Checked at start-up.',
+    },
+    SMS_PER_NUMBER_PER_HOUR: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 100,
+      default: 5,
+      description: 'Link messages one phone number may get in an hour, whatever the session (per replica).',
+    },
+    PAY_PAGE_REQUESTS_PER_MINUTE: {
+      type: 'integer',
+      minimum: 10,
+      maximum: 100000,
+      default: 600,
+      description: 'Requests to the payment page one address may make in a minute (generous: customers share addresses behind mobile carriers); one link gets a fifth of it.',
+    },
     METRICS_TOKEN: { secret: true, type: 'string', minLength: 16, description: 'Bearer token /metrics requires, when set (at least 16 characters).' },
     TRUST_PROXY: {
       type: 'string',
@@ -271,6 +327,10 @@ interface Derived {
    * variable itself or the file its <VARIABLE>_FILE names; undefined when neither is set.
    */
   secret: SecretReader;
+  /** Countries whose numbers may get link messages: SMS_ALLOWED_COUNTRIES, or MERCHANT_COUNTRY alone. */
+  smsAllowedCountries: string[];
+  /** Absolute: the repository's templates/sms-link.yaml by default. */
+  smsTemplateFile: string;
 }
 
 /** The service's configuration: every setting of configSchema, camel-cased, plus the derived ones. */
@@ -313,6 +373,9 @@ export function loadConfig(env: Env = processEnvironment()): Config {
     const missing = ['TWILIO_AUTH_TOKEN', 'PUBLIC_URL'].filter((name) => relevant[name] === undefined);
     if (missing.length > 0) throw new ConfigError(`Invalid configuration: payment sessions (TWILIO_ACCOUNT_SID) need ${missing.join(' and ')}`);
   }
+  if (relevant.SMS_MODE === 'log' && relevant.GATEWAY_ENV === 'production') {
+    throw new ConfigError('Invalid configuration: SMS_MODE=log writes payment links to the log and is refused with GATEWAY_ENV=production');
+  }
   const settings = relevant as unknown as Settings & Record<string, string | number | undefined>;
 
   const gatewayUrls: Record<string, string> = {};
@@ -335,6 +398,8 @@ export function loadConfig(env: Env = processEnvironment()): Config {
     consoleFrameAncestors: settings.CONSOLE_FRAME_ANCESTORS === "'none'" ? [] : [...new Set(settings.CONSOLE_FRAME_ANCESTORS.split(/[ ,]+/))],
     consoleConnectors: settings.CONSOLE_CONNECTORS === undefined ? [settings.TWILIO_PAYMENT_CONNECTOR] : [...new Set(settings.CONSOLE_CONNECTORS.split(',').map((name) => name.trim()).filter(Boolean))],
     secret: (variable) => readSecretSetting(env, variable),
+    smsAllowedCountries: (settings.SMS_ALLOWED_COUNTRIES ?? settings.MERCHANT_COUNTRY).split(','),
+    smsTemplateFile: path.resolve(settings.SMS_TEMPLATE_FILE ?? path.resolve(__dirname, '..', '..', 'templates', 'sms-link.yaml')),
   };
   return { ...camel, ...derived } as Config;
 }

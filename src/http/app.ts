@@ -14,6 +14,7 @@ import { oauthRoutes } from './oauth-routes';
 import { sessionRoutes } from './session-routes';
 import { consoleRoutes } from './console-routes';
 import { twilioCallbackRoutes } from './twilio-callback-routes';
+import { payRoutes } from './pay-routes';
 import { webhookAdminRoutes } from './webhook-admin-routes';
 import { requestLog } from './request-log';
 import type { Metrics } from '../observability/metrics';
@@ -40,6 +41,8 @@ export interface AppParts {
     | 'trustProxy'
     | 'bodyLimitBytes'
     | 'metricsToken'
+    | 'merchantName'
+    | 'payPageRequestsPerMinute'
     | 'gatewayEnv'
     | 'bodyTimeoutMs'
     | 'maxUnauthenticatedConnections'
@@ -106,6 +109,7 @@ export function createApp({ catalog, payments, journal, metrics, sandboxUrl, cre
       sessionRoutes({
         sessions: sessions.sessions,
         ivr: sessions.ivr,
+        digital: sessions.digital,
         events: sessions.events,
         requireScope: clientAuthentication({ tokens: sessions.tokens, throttle }),
         clientIdOf: (res) => apiClientOf(res).clientId,
@@ -117,6 +121,7 @@ export function createApp({ catalog, payments, journal, metrics, sandboxUrl, cre
     app.use(
       consoleRoutes({
         sessions: sessions.sessions,
+        digital: sessions.digital,
         events: sessions.events,
         access: sessions.console.access,
         users: sessions.console.users,
@@ -131,7 +136,18 @@ export function createApp({ catalog, payments, journal, metrics, sandboxUrl, cre
         logger,
       }),
     );
-    app.use(twilioCallbackRoutes({ sessions: sessions.sessions, ivr: sessions.ivr, authToken: sessions.twilioAuthToken, publicUrl: sessions.publicUrl, logger }));
+    app.use(
+      payRoutes({
+        digital: sessions.digital,
+        merchantName: config.merchantName,
+        testPayments: config.gatewayEnv !== 'production',
+        signingKey: sessions.console.signingKey,
+        publicUrl: sessions.publicUrl,
+        requestsPerMinute: config.payPageRequestsPerMinute,
+        logger,
+      }),
+    );
+    app.use(twilioCallbackRoutes({ sessions: sessions.sessions, ivr: sessions.ivr, digital: sessions.digital, authToken: sessions.twilioAuthToken, publicUrl: sessions.publicUrl, logger }));
     if (config.adminToken) app.use(webhookAdminRoutes(sessions.outbox, config.adminToken, throttle));
   }
   app.use(() => {

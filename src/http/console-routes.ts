@@ -13,13 +13,23 @@ import {
 } from '../errors';
 import type { Logger } from '../logging/logger';
 import type { AgentSessions } from '../sessions/agent-sessions';
+import type { DigitalSessions } from '../sessions/digital-sessions';
 import type { ApiClients } from '../sessions/api-clients';
 import { consoleView, type ConsoleAccess } from '../sessions/console-access';
 import { CONSOLE_USER_NAME_PATTERN } from '../sessions/console-users-file';
 import type { ConsoleUsers } from '../sessions/console-users';
 import type { ConsoleTokens } from '../security/console-tokens';
 import type { SessionEvents } from '../sessions/session-events';
-import { captureSchema, createSessionSchema, validated, type CreateSessionBody } from '../sessions/session-schemas';
+import {
+  captureSchema,
+  createDigitalSessionSchema,
+  createSessionSchema,
+  sessionTypeSchema,
+  validated,
+  type CreateDigitalSessionBody,
+  type CreateSessionBody,
+} from '../sessions/session-schemas';
+import type { SessionType } from '../sessions/session';
 import type { FieldKey, SessionRecord } from '../sessions/session';
 import { CONSOLE_ICON, CONSOLE_ICON_PATH, CONSOLE_SCRIPT_PATH, CONSOLE_STYLES_PATH, consolePage, signInPage } from '../web/console/console-page';
 import { CONSOLE_SCRIPT } from '../web/console/console-script';
@@ -31,6 +41,8 @@ import { contextOf, markAuthenticated } from './request-context';
 
 export interface ConsoleRoutesOptions {
   sessions: AgentSessions;
+  /** Pay by link: the console's Digital mode starts these, and texts their link again. */
+  digital: DigitalSessions;
   events: SessionEvents;
   access: ConsoleAccess;
   users: ConsoleUsers;
@@ -56,8 +68,16 @@ const HEARTBEAT_MS = 15_000;
 /**
  * The agent payment console (/console): its pages and assets, the agents' sign-in, and the JSON
  * API its script calls (/console/api), every one of them a thin route over the same session use
- * cases as the session API (AgentSessions), acting as the agent (`console:<name>`, or
- * `console:link:<client id>` for a console opened from a console_url).
+ * cases as the session API (AgentSessions, DigitalSessions), acting as the agent (`console:<name>`,
+ * or `console:link:<client id>` for a console opened from a console_url).
+ *
+ * A digital session's link_url never reaches the console: not in the answer that starts it, nor in
+ * the one that texts it again, nor in any read or event (the resource never holds it). The link is
+ * a bearer credential for the customer's own payment page, and the agent is not the customer: an
+ * agent holding it could open the page and key in the card the customer reads out (the very card
+ * handling pay by link takes off the agent's desk and out of the contact centre's PCI scope), or
+ * pass it on to anyone. The agent sees that the link was sent and how its text message fares; a
+ * message that went astray is sent again (a new link), never shown.
  */
 export function consoleRoutes(options: ConsoleRoutesOptions): Router {
   const { sessions, access, throttle } = options;
@@ -112,7 +132,16 @@ export function consoleRoutes(options: ConsoleRoutesOptions): Router {
       return;
     }
     const csrfToken = auth.csrfTokenFor(req, res, signedIn.sid);
-    res.type('text/html').send(consolePage({ mode: 'signed-in', user: signedIn.user.name, csrfToken, connectors: options.connectors, frameAncestors: options.frameAncestors }));
+    res.type('text/html').send(
+      consolePage({
+        mode: 'signed-in',
+        user: signedIn.user.name,
+        csrfToken,
+        connectors: options.connectors,
+        digitalConnectors: options.digital.connectors(),
+        frameAncestors: options.frameAncestors,
+      }),
+    );
   });
 
   router.get('/console/session', named('/console/session'), (_req, res) => {
@@ -205,11 +234,26 @@ export function consoleRoutes(options: ConsoleRoutesOptions): Router {
     if (principal.mode !== 'signed-in') throw new ConsoleLinkScope("A console opened from a console_url acts on its own session only; start another from the desktop");
     const key = req.get('idempotency-key');
     if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) throw new ValidationFailed('Idempotency-Key must be 1 to 255 printable ASCII characters');
+    const idempotencyKey = key === undefined ? undefined : `${principal.user.name}:${key}`;
+    const { type } = validated<{ type: SessionType }>(consoleTypeSchema, req.body);
+    if (type === 'digital') {
+      const body = validated<CreateDigitalSessionBody>(createDigitalSessionSchema, req.body);
+      const gateways = options.digital.connectors();
+      if (body.connector === undefined || !gateways.includes(body.connector)) {
+        throw new ValidationFailed(`Invalid request: connector must be a payment gateway with configured credentials (${gateways.join(', ') || 'none is configured'})`);
+      }
+      // The console never shows the link (see above): it can only text it, to the customer's mobile.
+      if (!body.send_sms) throw new ValidationFailed('Invalid request: send_sms must be true: the console texts the link to the customer and never shows it');
+      if (!body.customer?.phone) throw new ValidationFailed("Invalid request: customer.phone is required: the link is texted to the customer's mobile");
+      const { session } = await options.digital.create(principal.clientId, body, idempotencyKey, principal.actor);
+      answer(res, await sessions.get(principal.clientId, session.id), 201);
+      return;
+    }
     const body = validated<CreateSessionBody>(createSessionSchema, req.body);
     if (body.connector === undefined || !options.connectors.includes(body.connector)) {
       throw new ValidationFailed(`Invalid request: connector must be one of the console's configurations (${options.connectors.join(', ')})`);
     }
-    const created = await sessions.create(principal.clientId, body, key === undefined ? undefined : `${principal.user.name}:${key}`, principal.actor);
+    const created = await sessions.create(principal.clientId, body, idempotencyKey, principal.actor);
     answer(res, await sessions.get(principal.clientId, created.id), 201);
   });
 
@@ -239,6 +283,14 @@ export function consoleRoutes(options: ConsoleRoutesOptions): Router {
   router.post('/console/api/sessions/:id/capture', ...action('capture'));
   router.post('/console/api/sessions/:id/complete', ...action('complete'));
   router.post('/console/api/sessions/:id/cancel', ...action('cancel'));
+
+  // A digital session's link, texted again (a new link; the earlier ones keep working): the answer is the session, never the link.
+  router.post('/console/api/sessions/:id/send-link', named('/console/api/sessions/{id}/send-link'), auth.principal, json, async (req, res) => {
+    const principal = consolePrincipalOf(res);
+    const record = await sessionOf(principal, id(req));
+    await options.digital.sendLink(principal.actor, principal.clientId, record.resource.id);
+    answer(res, await sessions.get(principal.clientId, record.resource.id));
+  });
 
   router.post('/console/api/sessions/:id/stream-ticket', named('/console/api/sessions/{id}/stream-ticket'), auth.principal, async (req, res) => {
     const record = await sessionOf(consolePrincipalOf(res), id(req));
@@ -289,6 +341,12 @@ export function consoleRoutes(options: ConsoleRoutesOptions): Router {
   router.use(answerError);
   return router;
 }
+
+/** What kind of session the console starts: agent assist, or digital (pay by link). */
+const consoleTypeSchema = {
+  ...sessionTypeSchema,
+  properties: { type: { enum: ['agent', 'digital'], description: 'must be "agent" or "digital"' } },
+} as const;
 
 const linkCodeSchema = {
   type: 'object',

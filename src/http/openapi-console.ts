@@ -1,4 +1,4 @@
-import { captureSchema, createSessionSchema, sessionResourceSchema } from '../sessions/session-schemas';
+import { captureSchema, createDigitalSessionSchema, createSessionSchema, sessionResourceSchema } from '../sessions/session-schemas';
 
 /** The agent console's pages and the JSON API its script calls, in the OpenAPI document (served with the session API). */
 const json = (schema: object, description: string) => ({ description, content: { 'application/json': { schema } } });
@@ -69,16 +69,38 @@ export const consolePaths = {
   },
   '/console/api/sessions': {
     post: {
-      summary: 'Start a payment session as the signed-in agent (Idempotency-Key honoured)',
+      summary: 'Start a payment session as the signed-in agent (Idempotency-Key honoured): agent assist, or digital (pay by link)',
+      description:
+        "A digital session's connector is a gateway connector with configured credentials (those the start form offers), send_sms must be true and customer.phone is required: the link is texted to the customer. The answer never holds link_url: the agent is not the customer, and the link is the customer's bearer credential for the payment page.",
       security: [{ consoleSignIn: [], consoleCsrf: [] }],
-      requestBody: { required: true, content: { 'application/json': { schema: createSessionSchema } } },
-      responses: { 201: json(consoleSession, 'The session'), ...failures({ 403: 'CSRF_TOKEN_INVALID, or CONSOLE_LINK_SCOPE for a console token', 409: 'The call has an active session', 422: 'The body fails its schema' }) },
+      requestBody: { required: true, content: { 'application/json': { schema: { oneOf: [createSessionSchema, createDigitalSessionSchema] } } } },
+      responses: {
+        201: json(consoleSession, 'The session (for a digital one: with its sms state; never its link)'),
+        ...failures({
+          403: 'CSRF_TOKEN_INVALID, or CONSOLE_LINK_SCOPE for a console token',
+          409: 'The call has an active session',
+          422: 'The body fails its schema; CONNECTOR_NOT_CONFIGURED; PHONE_NOT_ALLOWED',
+          429: 'SMS_LIMIT_REACHED: the number had as many link messages as it may this hour',
+        }),
+      },
     },
   },
   '/console/api/sessions/{id}': { get: { summary: 'The session', security: consoleAuth, parameters: sessionId, responses: { 200: json(consoleSession, 'The session'), ...failures() } } },
   '/console/api/sessions/{id}/capture': action('Ask the caller for a field (again)', captureSchema),
   '/console/api/sessions/{id}/complete': action('Process the payment'),
   '/console/api/sessions/{id}/cancel': action('Cancel the payment'),
+  '/console/api/sessions/{id}/send-link': {
+    post: {
+      summary: "Text a digital session's payment link again (a new link; earlier ones keep working until the session's expiry; at most 5 messages a session)",
+      description: 'The answer is the session with its sms state, never the link.',
+      security: consoleAuth,
+      parameters: sessionId,
+      responses: {
+        200: json(consoleSession, 'The session now'),
+        ...failures({ 404: 'SESSION_NOT_FOUND (or not a digital session)', 409: 'SESSION_ENDED', 422: 'PHONE_NOT_ALLOWED; SMS_NOT_CONFIGURED', 429: 'SMS_LIMIT_REACHED' }),
+      },
+    },
+  },
   '/console/api/sessions/{id}/stream-ticket': {
     post: {
       summary: 'A single-use ticket (a minute) that opens one event stream of the session',

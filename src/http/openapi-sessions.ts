@@ -1,5 +1,5 @@
 import { oauthOpenApi } from './oauth-routes';
-import { captureSchema, createIvrSessionSchema, createSessionSchema, listQuerySchema, sessionResourceSchema } from '../sessions/session-schemas';
+import { captureSchema, createDigitalSessionSchema, createIvrSessionSchema, createSessionSchema, listQuerySchema, sessionResourceSchema } from '../sessions/session-schemas';
 
 /** The session API in the OpenAPI document, from the schemas its requests are validated with. */
 const json = (schema: object, description: string) => ({ description, content: { 'application/json': { schema } } });
@@ -39,6 +39,11 @@ const consoleLinkSchema = {
   additionalProperties: false,
   properties: { console_url: { type: 'string', format: 'uri' }, expires_at: { type: 'string', format: 'date-time' } },
 };
+const linkUrl = {
+  type: 'string',
+  format: 'uri',
+  description: "A digital session's payment page (PUBLIC_URL/pay/{token}), for the customer: valid until expires_at. Shown only here and by POST /v1/sessions/{id}/send-link",
+};
 const twimlUrl = { type: 'string', format: 'uri', description: 'A bearer link for Twilio: the merchant\'s IVR redirects the call to it. Shown once.' };
 const twimlResponses = (notFound: string) => ({
   200: { description: 'TwiML', content: { 'text/xml': { schema: { type: 'string' } } } },
@@ -63,14 +68,14 @@ export const sessionPaths = {
   ...oauthOpenApi.paths,
   '/v1/sessions': {
     post: {
-      summary: 'Start a payment session: agent-assisted on a live call, or IVR self-service (Idempotency-Key honoured)',
+      summary: 'Start a payment session: agent-assisted on a live call, IVR self-service, or digital (pay by link) (Idempotency-Key honoured)',
       security: write,
       parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 } }],
-      requestBody: { required: true, content: { 'application/json': { schema: { oneOf: [createSessionSchema, createIvrSessionSchema] } } } },
+      requestBody: { required: true, content: { 'application/json': { schema: { oneOf: [createSessionSchema, createIvrSessionSchema, createDigitalSessionSchema] } } } },
       responses: {
         201: json(
-          { allOf: [sessionResourceSchema, { type: 'object', properties: { twiml_url: twimlUrl, console_url: consoleUrl } }] },
-          "The session (failed, with Twilio's code in its result, when Twilio refused); an IVR session's twiml_url or an agent session's console_url, in this answer only",
+          { allOf: [sessionResourceSchema, { type: 'object', properties: { twiml_url: twimlUrl, console_url: consoleUrl, link_url: linkUrl } }] },
+          "The session (failed, with Twilio's code in its result, when Twilio refused); an IVR session's twiml_url, an agent session's console_url or a digital session's link_url, in this answer only",
         ), ...failures({ 403: 'The token lacks sessions:write', 409: 'The Idempotency-Key was used with another body, or the call has an active session', 422: 'The body fails its schema' }) },
     },
     get: {
@@ -117,6 +122,77 @@ export const sessionPaths = {
         201: json({ type: 'object', required: ['twiml_url', 'expires_at'], properties: { twiml_url: twimlUrl, expires_at: { type: 'string', format: 'date-time' } } }, 'The link, shown once'),
         ...failures({ 403: 'The token lacks sessions:write', 409: 'The TwiML was fetched already (CALLER_IS_PAYING) or the session ended (SESSION_ENDED)' }),
       },
+    },
+  },
+  '/v1/sessions/{id}/send-link': {
+    post: {
+      summary: "Text a digital session's link again: a new link_url (the earlier ones keep working until expires_at); at most 5 messages a session",
+      security: write,
+      parameters: sessionId,
+      responses: {
+        201: json(
+          {
+            type: 'object',
+            required: ['link_url', 'sms', 'expires_at'],
+            properties: { link_url: linkUrl, sms: sessionResourceSchema.properties.sms, expires_at: { type: 'string', format: 'date-time' } },
+          },
+          'The link, shown once, and how its message went',
+        ),
+        ...failures({
+          403: 'The token lacks sessions:write',
+          409: 'The session has ended (SESSION_ENDED)',
+          422: 'No phone to text, or one SMS_ALLOWED_COUNTRIES does not allow (PHONE_NOT_ALLOWED); no sender (SMS_NOT_CONFIGURED)',
+          429: 'Too many messages to this number this hour, or for this session (SMS_LIMIT_REACHED)',
+        }),
+      },
+    },
+  },
+  '/twilio/sessions/{id}/sms-status': {
+    post: {
+      summary: "Twilio's delivery status callbacks of a digital session's link message (signed)",
+      security: [{ twilioSignature: [] }],
+      parameters: sessionId,
+      responses: { 200: { description: 'Taken' }, 400: json(apiError, 'No signature'), 403: json(apiError, 'A signature Twilio did not make') },
+    },
+  },
+  '/pay/{token}': {
+    get: {
+      summary: "The payment page of a digital session's link (HTML): the form, processing, the result, or the page of a cancelled (200), expired (410) or unknown (404) link",
+      parameters: [{ name: 'token', in: 'path', required: true, schema: { type: 'string' } }],
+      responses: {
+        200: { description: 'The page', content: { 'text/html': { schema: { type: 'string' } } } },
+        404: { description: 'No such link', content: { 'text/html': { schema: { type: 'string' } } } },
+        410: { description: 'The link has expired', content: { 'text/html': { schema: { type: 'string' } } } },
+        429: { description: 'Too many requests from this address or on this link (PAY_PAGE_REQUESTS_PER_MINUTE)' },
+      },
+    },
+    post: {
+      summary: 'The payment form (its CSRF token and attempt number): answered with a redirect to the page for the session\'s state (post-redirect-get)',
+      parameters: [{ name: 'token', in: 'path', required: true, schema: { type: 'string' } }],
+      responses: {
+        303: { description: 'To the page; its field problems named in ?problems=field:problem, never a value' },
+        410: { description: 'The link has expired: nothing was charged', content: { 'text/html': { schema: { type: 'string' } } } },
+      },
+    },
+  },
+  '/pay/assets/pay.js': {
+    get: { summary: "The payment page's one script (its integrity hash is in src/web/pay/script-inventory.json)", responses: { 200: { description: 'JavaScript', content: { 'text/javascript': { schema: { type: 'string' } } } } } },
+  },
+  '/pay/assets/pay.css': {
+    get: { summary: "The payment page's stylesheet", responses: { 200: { description: 'CSS', content: { 'text/css': { schema: { type: 'string' } } } } } },
+  },
+  '/pay/assets/pay.svg': {
+    get: { summary: "The payment page's icon", responses: { 200: { description: 'SVG', content: { 'image/svg+xml': { schema: { type: 'string' } } } } } },
+  },
+  '/pay/{token}/presence': {
+    post: {
+      summary: "The payment page's heartbeat (its CSRF token in X-CSRF-Token): the customer is present, with how many characters each field holds",
+      parameters: [{ name: 'token', in: 'path', required: true, schema: { type: 'string' } }],
+      requestBody: {
+        required: true,
+        content: { 'application/json': { schema: { type: 'object', properties: { typed: { type: 'object', additionalProperties: { type: 'integer', minimum: 0 } } } } } },
+      },
+      responses: { 204: { description: 'Seen' }, 403: json(apiError, 'No valid CSRF token'), 404: json(apiError, 'No such link'), 410: json(apiError, 'The link has expired') },
     },
   },
   '/twilio/ivr/{token}': {

@@ -3,18 +3,21 @@ import { createSession } from 'better-sse';
 import { SessionNotFound, TooManyStreams, ValidationFailed } from '../errors';
 import type { Logger } from '../logging/logger';
 import type { AgentSessions } from '../sessions/agent-sessions';
+import type { DigitalSessions } from '../sessions/digital-sessions';
 import type { IvrSessions } from '../sessions/ivr-sessions';
 import type { Scope } from '../sessions/api-clients';
 import type { ConsoleLink } from '../sessions/console-access';
 import type { SessionEvents } from '../sessions/session-events';
 import {
   captureSchema,
+  createDigitalSessionSchema,
   createIvrSessionSchema,
   createSessionSchema,
   listQuerySchema,
   sessionTypeSchema,
   validated,
   validatedQuery,
+  type CreateDigitalSessionBody,
   type CreateIvrSessionBody,
   type CreateSessionBody,
 } from '../sessions/session-schemas';
@@ -25,6 +28,7 @@ import { contextOf } from './request-context';
 export interface SessionRoutesOptions {
   sessions: AgentSessions;
   ivr: IvrSessions;
+  digital: DigitalSessions;
   events: SessionEvents;
   /** Bearer-token authentication with a scope; the client's id is then known. */
   requireScope(scope: Scope): RequestHandler;
@@ -67,6 +71,12 @@ export function sessionRoutes(options: SessionRoutesOptions): Router {
       res.status(201).json({ ...session, ...(twimlUrl ? { twiml_url: twimlUrl } : {}) });
       return;
     }
+    if (type === 'digital') {
+      // The link_url is in this answer only (a bearer link: never in reads, lists, events or webhooks).
+      const { session, linkUrl } = await options.digital.create(clientIdOf(res), validated<CreateDigitalSessionBody>(createDigitalSessionSchema, req.body), key);
+      res.status(201).json({ ...session, ...(linkUrl ? { link_url: linkUrl } : {}) });
+      return;
+    }
     const body = validated<CreateSessionBody>(createSessionSchema, req.body);
     const session = await sessions.create(clientIdOf(res), body, key);
     // The agent console's way in, shown in this answer only (a replay of it gets a new one: the first may be lost).
@@ -83,6 +93,12 @@ export function sessionRoutes(options: SessionRoutesOptions): Router {
   router.post('/v1/sessions/:id/twiml-link', named('/v1/sessions/{id}/twiml-link'), requireScope('sessions:write'), async (req, res) => {
     const { twimlUrl, expiresAt } = await options.ivr.reissueLink(clientIdOf(res), id(req));
     res.status(201).json({ twiml_url: twimlUrl, expires_at: expiresAt });
+  });
+
+  // A digital session's link, texted again (a new link_url; at most 5 messages a session).
+  router.post('/v1/sessions/:id/send-link', named('/v1/sessions/{id}/send-link'), requireScope('sessions:write'), async (req, res) => {
+    const { session, linkUrl } = await options.digital.sendLink(actor(res), clientIdOf(res), id(req));
+    res.status(201).json({ link_url: linkUrl, sms: session.sms, expires_at: session.expires_at });
   });
 
   router.get('/v1/sessions', named('/v1/sessions'), requireScope('sessions:read'), async (req, res) => {

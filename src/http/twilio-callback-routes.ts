@@ -2,6 +2,7 @@ import express, { Router, type ErrorRequestHandler, type Request, type RequestHa
 import { InvalidSignature, MissingSignature } from '../errors';
 import type { Logger } from '../logging/logger';
 import type { AgentSessions } from '../sessions/agent-sessions';
+import type { DigitalSessions } from '../sessions/digital-sessions';
 import type { IvrSessions } from '../sessions/ivr-sessions';
 import { isSignedByTwilio } from '../twilio/request-signature';
 import { answerApiFailure } from './api-errors';
@@ -10,6 +11,7 @@ import { contextOf, markAuthenticated } from './request-context';
 export interface TwilioCallbackOptions {
   sessions: AgentSessions;
   ivr: IvrSessions;
+  digital: DigitalSessions;
   authToken: string;
   /** PUBLIC_URL: the URLs Twilio signs are built on it. */
   publicUrl: string;
@@ -18,7 +20,8 @@ export interface TwilioCallbackOptions {
 
 /**
  * What Twilio sends about a session: its status callbacks, routed by the session id in the path;
- * and for IVR sessions, the TwiML fetch of the twiml_url and the `<Pay>` action.
+ * for IVR sessions, the TwiML fetch of the twiml_url and the `<Pay>` action; for digital sessions,
+ * the delivery status of their link messages.
  * Nothing is read from a request, let alone changed, before its X-Twilio-Signature is checked.
  */
 export function twilioCallbackRoutes(options: TwilioCallbackOptions): Router {
@@ -46,6 +49,11 @@ export function twilioCallbackRoutes(options: TwilioCallbackOptions): Router {
 
   router.post('/twilio/sessions/:id/status', named('/twilio/sessions/{id}/status'), urlencoded, signedByTwilio, async (req, res) => {
     await options.sessions.twilioStatus(String(req.params.id), form(req));
+    res.status(200).type('text/plain').send('');
+  });
+
+  router.post('/twilio/sessions/:id/sms-status', named('/twilio/sessions/{id}/sms-status'), urlencoded, signedByTwilio, async (req, res) => {
+    await options.digital.smsStatus(String(req.params.id), form(req));
     res.status(200).type('text/plain').send('');
   });
 

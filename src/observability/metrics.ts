@@ -20,7 +20,14 @@ export interface Metrics {
   webhookBacklog(pending: number): void;
   /** A webhook attempt that failed: tried again later (`retry`), or the event given up (`given_up`). */
   webhookFailed(outcome: 'retry' | 'given_up'): void;
+  /** A payment taken without a connector request (the payment page): counted as the connector route counts its own. */
+  paymentTaken(connector: string, payment: PaymentCounted): void;
+  /** A link message: handed to Twilio (`sent`), written to the log (`logged`), refused or undeliverable (`failed`). */
+  smsMessage(result: 'sent' | 'logged' | 'failed'): void;
 }
+
+/** What the payment counters need of a payment, whichever channel took it. */
+export type PaymentCounted = Pick<RequestContext, 'payMethod' | 'tender' | 'outcome' | 'arrival' | 'journalStatus' | 'gatewayMs'>;
 
 /** Where the session gauges are read from, at scrape time. */
 export interface SessionCounts {
@@ -85,8 +92,27 @@ export function createMetrics(): Metrics {
     registers: [registry],
   });
 
+  const smsMessages = new Counter({
+    name: 'paybridge_sms_messages_total',
+    help: 'Link messages of digital sessions, by result: sent (handed to Twilio), logged (SMS_MODE=log), failed (refused by Twilio or not delivered)',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+
+  const countPayment = (connector: string, payment: PaymentCounted, httpStatus: number) => {
+    // A duplicate is counted as a replay, not as a second approval: the outcome was the first request's.
+    const duplicate = payment.arrival === 'joined' || payment.arrival === 'replayed';
+    const outcome = duplicate ? 'replayed' : (payment.outcome ?? (httpStatus < 400 ? 'replayed' : 'error'));
+    requests.inc({ connector, method: payment.payMethod ?? 'none', tender: payment.tender ?? 'none', outcome });
+    if (payment.gatewayMs !== undefined) gatewayLatency.observe({ connector }, payment.gatewayMs / 1000);
+    if (duplicate) replays.inc({ connector });
+    if (payment.journalStatus === 'unknown') unknown.inc({ connector });
+  };
+
   return {
     registry,
+    paymentTaken: (connector, payment) => countPayment(connector, payment, 200),
+    smsMessage: (result) => smsMessages.inc({ result }),
     watchSessions(source) {
       new Gauge({
         name: 'paybridge_sessions',
@@ -114,15 +140,7 @@ export function createMetrics(): Metrics {
     requestStarted: () => inFlight.inc(),
     requestFinished(context, httpStatus) {
       inFlight.dec();
-      if (!context.connector) return;
-      const connector = context.connector;
-      // A duplicate is counted as a replay, not as a second approval: the outcome was the first request's.
-      const duplicate = context.arrival === 'joined' || context.arrival === 'replayed';
-      const outcome = duplicate ? 'replayed' : (context.outcome ?? (httpStatus < 400 ? 'replayed' : 'error'));
-      requests.inc({ connector, method: context.payMethod ?? 'none', tender: context.tender ?? 'none', outcome });
-      if (context.gatewayMs !== undefined) gatewayLatency.observe({ connector }, context.gatewayMs / 1000);
-      if (duplicate) replays.inc({ connector });
-      if (context.journalStatus === 'unknown') unknown.inc({ connector });
+      if (context.connector) countPayment(context.connector, context, httpStatus);
     },
   };
 }

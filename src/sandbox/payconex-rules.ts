@@ -17,6 +17,8 @@ export const FAULT_TRIGGERS = {
 export type Fault = (typeof FAULT_TRIGGERS)[keyof typeof FAULT_TRIGGERS];
 
 export const DECLINE_AMOUNT = '1.01';
+/** A card the sandbox always declines (whatever the amount), so that another card on the same payment can succeed. */
+export const DECLINE_CARD = '4000000000000002';
 
 const BRAND_NAMES: Record<string, string> = {
   visa: 'VISA',
@@ -94,6 +96,7 @@ export function answerQsapi(fields: QsapiFields, next: { transactionId: string; 
   if (!passesLuhn(number)) return declined(card, 30370, 'CARD DATA UNREADABLE', 'CARD DATA UNREADABLE', type);
   if (expiryHasPassed(expiration, next.now)) return declined(card, 30002, 'DECLINED', 'EXPIRED CARD', type);
   if (type === 'STORE') return { ...card, error: false, error_code: 0, error_message: '', authorization_message: 'STORED' };
+  if (number === DECLINE_CARD) return declined(card, 30002, 'DECLINED', 'CARD DECLINED', type);
   if (amount === DECLINE_AMOUNT) return declined(card, 30002, 'DECLINED', 'CALL AUTH CENTER', type);
   return {
     ...approved(card, 'APPROVED', next.transactionId),

@@ -5,14 +5,14 @@ import type { Logger } from '../logging/logger';
 import type { HistoryEntry, SessionQuery, SessionStore } from '../store/session-store';
 import type { Statement } from '../store/sql';
 import type { TwilioPayments } from '../twilio/twilio-payments';
-import { emptyField, fieldsToCollect, newSessionId, type FieldKey, type IvrOptions, type SessionRecord, type SessionResource } from './session';
+import { emptyField, fieldsToCollect, newSessionId, type DigitalState, type FieldKey, type IvrOptions, type SessionRecord, type SessionResource } from './session';
 import type { SessionEvents } from './session-events';
-import type { CreateIvrSessionBody, CreateSessionBody } from './session-schemas';
+import type { CreateDigitalSessionBody, CreateIvrSessionBody, CreateSessionBody } from './session-schemas';
 import { apply, type SessionEvent, type Transition } from './transitions';
 import { readTwilioStatus, TWILIO_FIELDS } from './twilio-status';
 
-/** Who changed a session, for its history: an API client, a console user, Twilio, or the service itself. */
-export type Actor = `client:${string}` | `console:${string}` | 'twilio' | 'service';
+/** Who changed a session, for its history: an API client, a console user, Twilio, the customer on the payment page, or the service itself. */
+export type Actor = `client:${string}` | `console:${string}` | 'twilio' | 'service' | 'customer';
 
 /** The webhooks a change owes its client, as statements written in the same transaction as the change. */
 export type WebhooksFor = (clientId: string, before: SessionResource, after: SessionResource, version: number) => Statement[];
@@ -74,15 +74,23 @@ export class AgentSessions {
    */
   async open(
     clientId: string,
-    body: CreateSessionBody | CreateIvrSessionBody,
+    body: CreateSessionBody | CreateIvrSessionBody | CreateDigitalSessionBody,
     idempotencyKey: string | undefined,
-    options: { timeoutSeconds: number; ivr?: IvrOptions; actor?: Actor },
+    options: {
+      timeoutSeconds: number;
+      ivr?: IvrOptions;
+      actor?: Actor;
+      /** A digital session's page: its first attempt, and how many its link allows. */
+      digital?: { state: DigitalState; attemptsAllowed: number };
+      /** The connector when the body names none (a digital session's: the gateway connector). */
+      defaultConnector?: string;
+    },
   ): Promise<{ record: SessionRecord; created: boolean }> {
     const requestHash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
     const now = this.now();
     const id = newSessionId();
     const fields = fieldsToCollect(body.payment_method, { securityCode: body.security_code, postalCode: body.postal_code });
-    const connector = body.connector ?? this.options.defaultConnector;
+    const connector = body.connector ?? options.defaultConnector ?? this.options.defaultConnector;
     const record: SessionRecord = {
       clientId,
       version: 1,
@@ -94,11 +102,12 @@ export class AgentSessions {
           securityCode: body.security_code,
           postalCode: body.postal_code,
           validCardTypes: body.valid_card_types,
-          requireMatchingInputs: body.require_matching_inputs,
+          requireMatchingInputs: 'require_matching_inputs' in body ? body.require_matching_inputs : undefined,
           confirmation: body.type === 'agent' ? body.confirmation : undefined,
           parameters: { ...body.parameters, ...(body.reference ? { reference: body.reference } : {}), session_id: id },
         },
         ...(options.ivr ? { ivr: options.ivr } : {}),
+        ...(options.digital ? { digital: options.digital.state } : {}),
       },
       resource: {
         id,
@@ -118,6 +127,7 @@ export class AgentSessions {
         fields: Object.fromEntries(fields.map((field) => [field, emptyField()])),
         required: [...fields],
         result: null,
+        ...(options.digital ? { sms: null, customer_present: false, attempts: { made: 0, allowed: options.digital.attemptsAllowed } } : {}),
       },
     };
     const outcome = await this.options.store.insert(record, historyOf(record, options.actor ?? `client:${clientId}`, 'created'));

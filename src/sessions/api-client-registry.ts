@@ -1,7 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Logger } from '../logging/logger';
 import { secret } from '../redaction/secret';
-import { hashSecret, parseSecretHash, SecretChecks, type SecretHash } from '../security/secret-hash';
+import { parseSecretHash, SecretChecks, type SecretHash } from '../security/secret-hash';
+import { SecretRegistry } from '../security/secret-registry';
 import type { ApiClient, ApiClients } from './api-clients';
 import { describeFileProblems, parseApiClientsFile, type ApiClientEntry, type ApiClientsDocument } from './api-clients-file';
 import { WATCHED_FILE_POLL_INTERVAL_MS, WatchedFile } from './watched-file';
@@ -19,11 +20,6 @@ export interface ApiClientRegistryOptions {
   secretChecks?: SecretChecks;
 }
 
-interface Registered {
-  client: ApiClient;
-  secretHash: SecretHash;
-}
-
 /**
  * The session API's clients, from API_CLIENTS_FILE (decisions item 8). Read at start, where an
  * invalid file stops start-up and a missing one means no clients; then re-read when it changes
@@ -31,15 +27,11 @@ interface Registered {
  * why, by JSON path, never a value.
  */
 export class ApiClientRegistry implements ApiClients {
-  private clients = new Map<string, Registered>();
+  private readonly clients: SecretRegistry<ApiClient>;
   private readonly watched: WatchedFile<ApiClientsDocument>;
-  private readonly checks: SecretChecks;
-  /** Unknown client ids are checked against this, so that they take as long as known ones. */
-  private readonly unknownClientHash: SecretHash;
 
   constructor(options: ApiClientRegistryOptions) {
-    this.checks = options.secretChecks ?? new SecretChecks();
-    this.unknownClientHash = parseSecretHash(hashSecret(randomBytes(32).toString('base64url'))) as SecretHash;
+    this.clients = new SecretRegistry(options.secretChecks ?? new SecretChecks());
     this.watched = new WatchedFile<ApiClientsDocument>({
       file: options.file,
       logger: options.logger,
@@ -49,12 +41,10 @@ export class ApiClientRegistry implements ApiClients {
       describeProblems: describeFileProblems,
       parse: parseApiClientsFile,
       apply: (document) => {
-        this.clients = new Map(document.clients.map((entry) => [entry.client_id, registered(entry)]));
+        this.clients.replace(document.clients.map(registered));
         return { clients: this.clients.size };
       },
-      clear: () => {
-        this.clients = new Map();
-      },
+      clear: () => this.clients.replace([]),
       permissionWarning: 'api clients file is readable by other users; it holds webhook secrets: chmod 600 it',
       pollIntervalMs: options.pollIntervalMs,
       watch: options.watch,
@@ -66,11 +56,11 @@ export class ApiClientRegistry implements ApiClients {
   }
 
   get(clientId: string): ApiClient | undefined {
-    return this.clients.get(clientId)?.client;
+    return this.clients.get(clientId);
   }
 
   list(): ApiClient[] {
-    return [...this.clients.values()].map(({ client }) => client);
+    return this.clients.values();
   }
 
   /**
@@ -79,11 +69,7 @@ export class ApiClientRegistry implements ApiClients {
    * the queue is refused at once with TOO_MANY_CREDENTIAL_CHECKS.
    */
   async authenticate(clientId: string, clientSecret: string): Promise<ApiClient | undefined> {
-    const registered = this.clients.get(clientId);
-    const matches = await this.checks.matches(clientSecret, registered?.secretHash ?? this.unknownClientHash);
-    if (!matches || !registered) return undefined;
-    // Removed or re-registered while its secret was being checked: the file now says otherwise.
-    return this.get(clientId)?.registration === registered.client.registration ? registered.client : undefined;
+    return this.clients.authenticate(clientId, clientSecret);
   }
 
   /** Reads the file again now (the watcher and the poll call this; so may an operator's command). */
@@ -96,10 +82,11 @@ export class ApiClientRegistry implements ApiClients {
   }
 }
 
-function registered(entry: ApiClientEntry): Registered {
+function registered(entry: ApiClientEntry): { name: string; value: ApiClient; hash: SecretHash } {
   return {
-    secretHash: parseSecretHash(entry.secret_hash) as SecretHash, // checked by parseApiClientsFile
-    client: {
+    name: entry.client_id,
+    hash: parseSecretHash(entry.secret_hash) as SecretHash, // checked by parseApiClientsFile
+    value: {
       clientId: entry.client_id,
       scopes: [...entry.scopes],
       webhookUrl: entry.webhook_url,

@@ -1,9 +1,8 @@
-import fs from 'node:fs';
-import { createAjv, describeAjvError } from '../ajv';
+import { createAjv } from '../ajv';
 import { isLoopback } from '../mapping/connectors';
 import { parseSecretHash, SECRET_HASH_PATTERN } from '../security/secret-hash';
 import { RESERVED_CLIENT_IDS, SCOPES, type Scope } from './api-clients';
-import { writeFileAtomically } from './watched-file';
+import { parseEntriesFile, readWatchedFile, writeFileAtomically, type FileReading } from './watched-file';
 
 /**
  * API_CLIENTS_FILE: the session API's clients, written by `npm run api-clients` (mode 0600: it
@@ -63,45 +62,29 @@ export const apiClientsFileSchema = {
 const validate = createAjv().compile<ApiClientsDocument>(apiClientsFileSchema);
 
 /** What reading the file found. Problems name the JSON path and the rule, never a value. */
-export type ApiClientsReading =
-  | { state: 'missing' }
-  | { state: 'invalid'; problems: string[] }
-  | { state: 'valid'; document: ApiClientsDocument };
+export type ApiClientsReading = FileReading<ApiClientsDocument>;
 
 export function readApiClientsFile(file: string): ApiClientsReading {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { state: 'missing' };
-    return { state: 'invalid', problems: [`cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`] };
-  }
-  return parseApiClientsFile(text);
+  return readWatchedFile(file, parseApiClientsFile);
 }
 
 export function parseApiClientsFile(text: string): ApiClientsReading {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // JSON.parse's message quotes the text around the mistake, which may be a secret.
-    return { state: 'invalid', problems: ['is not valid JSON'] };
-  }
-  if (!validate(parsed)) return { state: 'invalid', problems: (validate.errors ?? []).map(describeAjvError) };
-  const problems: string[] = [];
-  const firstIndex = new Map<string, number>();
-  parsed.clients.forEach((client, index) => {
-    const at = `clients[${index}]`;
-    const earlier = firstIndex.get(client.client_id);
-    if (earlier !== undefined) problems.push(`${at}.client_id: the same as clients[${earlier}].client_id`);
-    if (RESERVED_CLIENT_IDS.includes(client.client_id)) problems.push(`${at}.client_id: ${client.client_id} is reserved (the agent console's own sessions)`);
-    else firstIndex.set(client.client_id, index);
-    const hash = parseSecretHash(client.secret_hash);
-    if (typeof hash === 'string') problems.push(`${at}.secret_hash: ${hash}`);
-    const webhook = client.webhook_url === undefined ? undefined : webhookUrlProblem(client.webhook_url);
-    if (webhook) problems.push(`${at}.webhook_url: ${webhook}`);
+  return parseEntriesFile(text, {
+    validate,
+    list: 'clients',
+    entries: (document) => document.clients,
+    nameField: 'client_id',
+    nameOf: (client) => client.client_id,
+    problemsOf: (client) => {
+      const problems: string[] = [];
+      if (RESERVED_CLIENT_IDS.includes(client.client_id)) problems.push(`client_id: ${client.client_id} is reserved (the agent console's own sessions)`);
+      const hash = parseSecretHash(client.secret_hash);
+      if (typeof hash === 'string') problems.push(`secret_hash: ${hash}`);
+      const webhook = client.webhook_url === undefined ? undefined : webhookUrlProblem(client.webhook_url);
+      if (webhook) problems.push(`webhook_url: ${webhook}`);
+      return problems;
+    },
   });
-  return problems.length > 0 ? { state: 'invalid', problems } : { state: 'valid', document: parsed };
 }
 
 /**

@@ -1,7 +1,6 @@
-import fs from 'node:fs';
-import { createAjv, describeAjvError } from '../ajv';
+import { createAjv } from '../ajv';
 import { parseSecretHash, SECRET_HASH_PATTERN } from '../security/secret-hash';
-import { writeFileAtomically, type FileReading } from './watched-file';
+import { parseEntriesFile, readWatchedFile, writeFileAtomically, type FileReading } from './watched-file';
 
 /**
  * CONSOLE_USERS_FILE: the agents who may sign in to the payment console, written by
@@ -61,36 +60,21 @@ export const consoleUsersFileSchema = {
 const validate = createAjv().compile<ConsoleUsersDocument>(consoleUsersFileSchema);
 
 export function readConsoleUsersFile(file: string): FileReading<ConsoleUsersDocument> {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { state: 'missing' };
-    return { state: 'invalid', problems: [`cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`] };
-  }
-  return parseConsoleUsersFile(text);
+  return readWatchedFile(file, parseConsoleUsersFile);
 }
 
 export function parseConsoleUsersFile(text: string): FileReading<ConsoleUsersDocument> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // JSON.parse's message quotes the text around the mistake.
-    return { state: 'invalid', problems: ['is not valid JSON'] };
-  }
-  if (!validate(parsed)) return { state: 'invalid', problems: (validate.errors ?? []).map(describeAjvError) };
-  const problems: string[] = [];
-  const firstIndex = new Map<string, number>();
-  parsed.users.forEach((user, index) => {
-    const at = `users[${index}]`;
-    const earlier = firstIndex.get(user.name);
-    if (earlier !== undefined) problems.push(`${at}.name: the same as users[${earlier}].name`);
-    else firstIndex.set(user.name, index);
-    const hash = parseSecretHash(user.password_hash);
-    if (typeof hash === 'string') problems.push(`${at}.password_hash: ${hash}`);
+  return parseEntriesFile(text, {
+    validate,
+    list: 'users',
+    entries: (document) => document.users,
+    nameField: 'name',
+    nameOf: (user) => user.name,
+    problemsOf: (user) => {
+      const hash = parseSecretHash(user.password_hash);
+      return typeof hash === 'string' ? [`password_hash: ${hash}`] : [];
+    },
   });
-  return problems.length > 0 ? { state: 'invalid', problems } : { state: 'valid', document: parsed };
 }
 
 /** `CONSOLE_USERS_FILE /data/console-users.json: users[0].name: must match pattern ...` */

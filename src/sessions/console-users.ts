@@ -1,6 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Logger } from '../logging/logger';
-import { hashSecret, parseSecretHash, SecretChecks, type SecretHash } from '../security/secret-hash';
+import { parseSecretHash, SecretChecks, type SecretHash } from '../security/secret-hash';
+import { SecretRegistry } from '../security/secret-registry';
 import { describeConsoleUsersProblems, MAX_PASSWORD_LENGTH, parseConsoleUsersFile, PASSWORD_SCRYPT, type ConsoleUserEntry, type ConsoleUsersDocument } from './console-users-file';
 import { WatchedFile } from './watched-file';
 
@@ -24,26 +25,17 @@ export interface ConsoleUsersOptions {
   secretChecks?: SecretChecks;
 }
 
-interface Registered {
-  user: ConsoleUser;
-  passwordHash: SecretHash;
-}
-
 /**
  * The console's agents, from CONSOLE_USERS_FILE (decisions item 8: re-read when it changes, an
  * invalid file keeps the last good users and logs why). A missing file means nobody can sign in;
  * the console_url way in needs no user.
  */
 export class ConsoleUsers {
-  private users = new Map<string, Registered>();
+  private readonly users: SecretRegistry<ConsoleUser>;
   private readonly watched: WatchedFile<ConsoleUsersDocument>;
-  private readonly checks: SecretChecks;
-  /** Unknown names are checked against this, so that they take as long as known ones. */
-  private readonly unknownUserHash: SecretHash;
 
   constructor(options: ConsoleUsersOptions) {
-    this.checks = options.secretChecks ?? new SecretChecks();
-    this.unknownUserHash = parseSecretHash(hashSecret(randomBytes(32).toString('base64url'), PASSWORD_SCRYPT)) as SecretHash;
+    this.users = new SecretRegistry(options.secretChecks ?? new SecretChecks(), PASSWORD_SCRYPT);
     this.watched = new WatchedFile<ConsoleUsersDocument>({
       file: options.file,
       logger: options.logger,
@@ -53,12 +45,10 @@ export class ConsoleUsers {
       describeProblems: describeConsoleUsersProblems,
       parse: parseConsoleUsersFile,
       apply: (document) => {
-        this.users = new Map(document.users.map((entry) => [entry.name, registered(entry)]));
+        this.users.replace(document.users.map(registered));
         return { users: this.users.size };
       },
-      clear: () => {
-        this.users = new Map();
-      },
+      clear: () => this.users.replace([]),
       permissionWarning: 'console users file is readable by other users; it holds password hashes: chmod 600 it',
       pollIntervalMs: options.pollIntervalMs,
       watch: options.watch,
@@ -66,7 +56,7 @@ export class ConsoleUsers {
   }
 
   get(name: string): ConsoleUser | undefined {
-    return this.users.get(name)?.user;
+    return this.users.get(name);
   }
 
   get size(): number {
@@ -79,12 +69,8 @@ export class ConsoleUsers {
    * longer than anyone types is refused without hashing it.
    */
   async authenticate(name: string, password: string): Promise<ConsoleUser | undefined> {
-    const registered = this.users.get(name);
     if (password.length === 0 || password.length > MAX_PASSWORD_LENGTH) return undefined;
-    const matches = await this.checks.matches(password, registered?.passwordHash ?? this.unknownUserHash);
-    if (!matches || !registered) return undefined;
-    // Removed or changed while the password was being checked: the file now says otherwise.
-    return this.get(name)?.registration === registered.user.registration ? registered.user : undefined;
+    return this.users.authenticate(name, password);
   }
 
   reload(): Promise<void> {
@@ -96,9 +82,10 @@ export class ConsoleUsers {
   }
 }
 
-function registered(entry: ConsoleUserEntry): Registered {
+function registered(entry: ConsoleUserEntry): { name: string; value: ConsoleUser; hash: SecretHash } {
   return {
-    passwordHash: parseSecretHash(entry.password_hash) as SecretHash, // checked by parseConsoleUsersFile
-    user: { name: entry.name, registration: createHash('sha256').update(entry.password_hash).digest('base64url').slice(0, 16) },
+    name: entry.name,
+    hash: parseSecretHash(entry.password_hash) as SecretHash, // checked by parseConsoleUsersFile
+    value: { name: entry.name, registration: createHash('sha256').update(entry.password_hash).digest('base64url').slice(0, 16) },
   };
 }

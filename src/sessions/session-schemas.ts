@@ -79,6 +79,43 @@ export const createIvrSessionSchema = {
   },
 } as const;
 
+/** Seconds a payment link stays valid: 72 hours unless the merchant says otherwise, at most 30 days. */
+export const LINK_LIFETIME_S = { default: 72 * 3600, min: 300, max: 30 * 24 * 3600 } as const;
+
+/**
+ * POST /v1/sessions with `type: "digital"`: the payment as for the other types, paid on the
+ * service's own payment page from a link sent by SMS. `connector` names the gateway connector (a
+ * mapping) the page charges through, with its configured credentials.
+ */
+export const createDigitalSessionSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['type'],
+  properties: {
+    type: { const: 'digital', description: 'must be "digital"' },
+    reference: paymentProperties.reference,
+    amount: paymentProperties.amount,
+    currency: paymentProperties.currency,
+    payment_method: paymentProperties.payment_method,
+    connector: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,63}$', description: "must be a gateway connector's name (a mapping, such as payconex)" },
+    description: paymentProperties.description,
+    customer: paymentProperties.customer,
+    parameters: paymentProperties.parameters,
+    security_code: paymentProperties.security_code,
+    postal_code: paymentProperties.postal_code,
+    valid_card_types: paymentProperties.valid_card_types,
+    call_sid: callSid,
+    expires_in: {
+      type: 'integer',
+      minimum: LINK_LIFETIME_S.min,
+      maximum: LINK_LIFETIME_S.max,
+      default: LINK_LIFETIME_S.default,
+      description: `must be a number of seconds from ${LINK_LIFETIME_S.min} to ${LINK_LIFETIME_S.max} (30 days)`,
+    },
+    send_sms: { type: 'boolean', default: true, description: 'must be true or false' },
+  },
+} as const;
+
 /** Which body schema a POST /v1/sessions is checked against, by its `type`. */
 export const sessionTypeSchema = {
   type: 'object',
@@ -114,6 +151,13 @@ export interface CreateIvrSessionBody extends PaymentBody {
   language?: (typeof PAY_LANGUAGES)[number];
   max_attempts: number;
   timeout?: number;
+}
+
+export interface CreateDigitalSessionBody extends Omit<PaymentBody, 'require_matching_inputs'> {
+  type: 'digital';
+  call_sid?: string;
+  expires_in: number;
+  send_sms: boolean;
 }
 
 export const captureSchema = {
@@ -214,9 +258,33 @@ export const sessionResourceSchema = {
             twilio_error_code: { type: ['string', 'null'] },
             transaction_id: { type: ['string', 'null'], description: "The journal's transaction_id of the payment" },
             connector_parameters: { type: 'object', additionalProperties: { type: 'string' }, description: "The connector answer's parameters" },
+            card_brand: { type: ['string', 'null'], description: 'Digital sessions: the brand of the card paid with (ach for a bank account)' },
+            last4: { type: ['string', 'null'], description: 'Digital sessions: the last 4 digits of the card or account paid with' },
           },
         },
       ],
+    },
+    sms: {
+      oneOf: [
+        { type: 'null' },
+        {
+          type: 'object',
+          required: ['state', 'error_code', 'sends'],
+          properties: {
+            state: { type: 'string', description: "Twilio's status of the last link message (queued, sent, delivered, undelivered, failed), or logged (SMS_MODE=log)" },
+            error_code: { type: ['string', 'null'], description: "Twilio's error code of a message not delivered" },
+            sends: { type: 'integer', minimum: 0, description: 'Link messages sent for this session' },
+          },
+        },
+      ],
+      description: 'Digital sessions: the link message',
+    },
+    customer_present: { type: 'boolean', description: 'Digital sessions: the customer has the payment page open (a heartbeat within 15 s)' },
+    attempts: {
+      type: 'object',
+      required: ['made', 'allowed'],
+      properties: { made: { type: 'integer', minimum: 0 }, allowed: { type: 'integer', minimum: 1 } },
+      description: 'Digital sessions: payment attempts made on the link, and allowed (DIGITAL_MAX_ATTEMPTS)',
     },
   },
 } as const;

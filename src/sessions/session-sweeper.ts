@@ -23,7 +23,8 @@ export interface SweeperOptions {
  * The work on sessions that must run once, whatever the number of replicas (the one holding the
  * database's `sessions` lock does it): sessions not finished in time are cancelled at Twilio and
  * end `expired`; processing sessions whose final callback never came (Twilio does not resend
- * callbacks, and its Payments API has no read) settle from the journal record of their payment.
+ * callbacks, and its Payments API has no read) settle from the journal record of their payment;
+ * digital sessions whose payment page went quiet lose their customer's presence.
  */
 export class SessionSweeper {
   private timer?: NodeJS.Timeout;
@@ -59,6 +60,10 @@ export class SessionSweeper {
       else await this.options.sessions.expire(record);
     }
     for (const record of await this.options.store.processingSince(now - this.options.settleAfterMs)) await this.settle(record, now);
+    // A digital session's payment page sent no heartbeat for 15 s: its customer has gone.
+    for (const record of await this.options.store.presenceLapsed(now)) {
+      await this.options.sessions.change(record.resource.id, { kind: 'customer-left' }, 'service');
+    }
   }
 
   private async settle(record: SessionRecord, now: number, options: { otherwise?: 'expired' } = {}): Promise<void> {

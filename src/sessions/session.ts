@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 
 /**
  * How a session pays: `agent`, an agent drives Twilio's Payments API on a live call; `ivr`, the
- * caller pays alone in a `<Pay>` this service hosts, then goes back to the merchant's IVR.
+ * caller pays alone in a `<Pay>` this service hosts, then goes back to the merchant's IVR;
+ * `digital`, the customer pays on the service's own payment page, from a link sent by SMS.
  */
-export const SESSION_TYPES = ['agent', 'ivr'] as const;
+export const SESSION_TYPES = ['agent', 'ivr', 'digital'] as const;
 export type SessionType = (typeof SESSION_TYPES)[number];
 
 export const SESSION_STATES = ['created', 'capturing', 'processing', 'succeeded', 'failed', 'cancelled', 'expired'] as const;
@@ -40,6 +41,9 @@ export interface SessionResult {
   transaction_id?: string | null;
   /** The connector answer's `parameters`, as `<Pay>` hands them back (`PayConnector_<key>`). */
   connector_parameters?: Record<string, string>;
+  /** What a digital session's payment page paid with: the card's brand (or `ach`) and its last 4 digits. */
+  card_brand?: string | null;
+  last4?: string | null;
 }
 
 export interface Customer {
@@ -69,6 +73,20 @@ export interface SessionResource {
   /** Fields still to collect. */
   required: FieldKey[];
   result: SessionResult | null;
+  /** A digital session's link message: how the last one went, and how many were sent. */
+  sms?: SmsProgress | null;
+  /** A digital session's customer has the payment page open (its heartbeat arrived within 15 s). */
+  customer_present?: boolean;
+  /** A digital session's payment attempts: made so far, and allowed on its link. */
+  attempts?: { made: number; allowed: number };
+}
+
+export interface SmsProgress {
+  /** Twilio's message status (`queued`, `sent`, `delivered`, `undelivered`, `failed`), or `logged` (SMS_MODE=log). */
+  state: string;
+  /** Twilio's error code for a message not delivered. */
+  error_code: string | null;
+  sends: number;
 }
 
 /** What only the service needs to drive the session at Twilio. */
@@ -87,6 +105,17 @@ export interface SessionInternals {
   };
   /** What the hosted `<Pay>` of an IVR session needs. */
   ivr?: IvrOptions;
+  /** What a digital session's payment page needs. */
+  digital?: DigitalState;
+}
+
+export interface DigitalState {
+  /** The number the next payment attempt will have (`<session id>:<attempt>` is its transaction_id). */
+  nextAttempt: number;
+  /** Epoch ms until which the customer counts as present (the last heartbeat plus 15 s). */
+  presenceUntil?: number;
+  /** Twilio's sid of the last link message, to match its status callbacks. */
+  messageSid?: string;
 }
 
 export interface IvrOptions {

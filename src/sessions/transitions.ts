@@ -8,7 +8,7 @@ import {
   SessionNotCapturing,
   SessionProcessing,
 } from '../errors';
-import { emptyField, isFinal, type FieldKey, type SessionRecord, type SessionResource, type SessionResult, type SessionState } from './session';
+import { emptyField, isFinal, type FieldKey, type SessionInternals, type SessionRecord, type SessionResource, type SessionResult, type SessionState } from './session';
 import type { TwilioStatus } from './twilio-status';
 
 /** Something that happened to a session: the only inputs its state changes on. */
@@ -25,6 +25,18 @@ export type SessionEvent =
   | { kind: 'pay-started'; callSid: string | null; expiresAt: string }
   /** The `<Pay>` action request: how it ended, and the journal's record of the payment, if any. */
   | { kind: 'pay-ended'; status: TwilioStatus; transactionId: string | null }
+  /** The payment page's heartbeat: the customer is there until `until`, having typed so many characters per field. */
+  | { kind: 'customer-seen'; until: number; typed?: Partial<Record<FieldKey, number>> }
+  /** No heartbeat for 15 s: the customer has left the payment page. */
+  | { kind: 'customer-left' }
+  /** The payment page's form was sent for attempt `attempt`. */
+  | { kind: 'payment-submitted'; attempt: number }
+  /** What the payment pipeline answered for attempt `attempt` (the journal's record of it). */
+  | { kind: 'payment-finished'; attempt: number; approved: boolean; result: SessionResult }
+  /** A link message was handed to Twilio (or logged), or could not be. */
+  | { kind: 'sms-sent'; state: string; errorCode: string | null; messageSid?: string }
+  /** Twilio's delivery status of the link message. */
+  | { kind: 'sms-status'; messageSid: string; state: string; errorCode: string | null }
   /** Not finished in time (cancelled at Twilio first). */
   | { kind: 'expired' }
   /** A processing session whose final callback never came, settled from the journal record of its payment. */
@@ -109,17 +121,71 @@ export function apply(record: SessionRecord, event: SessionEvent, now: Date): Tr
         ...(event.status.connectorParameters ? { connector_parameters: event.status.connectorParameters } : {}),
       };
       break;
+    case 'customer-seen': {
+      if (session.type !== 'digital' || isFinal(state)) return unchanged;
+      const digital = internals.digital!;
+      // Only a heartbeat that changes what is shown is news; the others only move the deadline.
+      digital.presenceUntil = event.until;
+      if (state === 'created') session.state = 'capturing';
+      session.customer_present = true;
+      if (state !== 'processing') {
+        for (const [field, length] of Object.entries(event.typed ?? {}) as Array<[FieldKey, number]>) {
+          if (field in session.fields) session.fields[field] = { state: length > 0 ? 'capturing' : 'empty', display: null, length, error: null };
+        }
+      }
+      break;
+    }
+    case 'customer-left':
+      if (session.type !== 'digital' || internals.digital?.presenceUntil === undefined) return unchanged;
+      delete internals.digital.presenceUntil;
+      session.customer_present = false;
+      break;
+    case 'payment-submitted': {
+      if (session.type !== 'digital') throw new NotAnAgentSession('Only a digital session is paid on the payment page');
+      if (state !== 'created' && state !== 'capturing') return unchanged;
+      if (event.attempt !== internals.digital!.nextAttempt) return unchanged;
+      session.state = 'processing';
+      session.attempts = { made: event.attempt, allowed: session.attempts?.allowed ?? event.attempt };
+      break;
+    }
+    case 'payment-finished':
+      if (session.type !== 'digital' || state !== 'processing' || event.attempt !== session.attempts?.made) return unchanged;
+      settleDigital(session, internals, event.approved, event.result);
+      break;
+    case 'sms-sent': {
+      if (session.type !== 'digital') return unchanged;
+      session.sms = { state: event.state, error_code: event.errorCode, sends: (session.sms?.sends ?? 0) + 1 };
+      if (event.messageSid) internals.digital!.messageSid = event.messageSid;
+      else delete internals.digital!.messageSid;
+      break;
+    }
+    case 'sms-status':
+      // Only the last message's news: an earlier one's late callback says nothing of the link that works.
+      if (session.type !== 'digital' || internals.digital?.messageSid !== event.messageSid || !session.sms) return unchanged;
+      session.sms = { ...session.sms, state: event.state, error_code: event.errorCode };
+      break;
     case 'settled-from-journal':
+      if (session.type === 'digital' && state === 'processing') {
+        settleDigital(session, internals, event.approved, event.result);
+        break;
+      }
       // An IVR session is settled from capturing too: its <Pay> may have charged without the action reaching us.
       if (state !== 'processing' && !(state === 'capturing' && session.type === 'ivr')) return unchanged;
       session.state = event.approved ? 'succeeded' : 'failed';
       session.result = event.result;
       break;
-    case 'no-payment':
+    case 'no-payment': {
       if (state !== 'processing') return unchanged;
+      const result = { ...noResult(session), error_code: 'NO_PAYMENT', error_message: 'The payment never reached the service: nothing was charged' };
+      // A digital session's link, still valid, takes the next attempt (if one is left).
+      if (session.type === 'digital' && Date.parse(session.expires_at) > now.getTime()) {
+        settleDigital(session, internals, false, result);
+        break;
+      }
       session.state = 'failed';
-      session.result = { ...noResult(session), error_code: 'NO_PAYMENT', error_message: 'The payment never reached the service: nothing was charged' };
+      session.result = result;
       break;
+    }
     case 'twilio-status':
       if (isFinal(state)) return unchanged;
       applyStatus(session, event.status);
@@ -131,7 +197,10 @@ export function apply(record: SessionRecord, event: SessionEvent, now: Date): Tr
     record: { ...record, resource: session, internals, version: record.version + 1 },
     changed: true,
     action: event.kind === 'capture-requested' ? `capture ${event.field}` : event.kind,
-    historic: !(event.kind === 'twilio-status' && event.status.partial && session.state === state),
+    historic: !(
+      (event.kind === 'twilio-status' && event.status.partial && session.state === state) ||
+      (event.kind === 'customer-seen' && session.state === state && record.resource.customer_present === true)
+    ),
   };
 }
 
@@ -140,6 +209,27 @@ function mustBeCapturing(state: SessionState): void {
   if (state === 'processing') throw new SessionProcessing('The payment is being processed');
   if (isFinal(state)) throw new SessionEnded(`The session has ended (${state})`);
   throw new SessionNotCapturing('Twilio has not started capturing yet');
+}
+
+/**
+ * A digital session's attempt ended: approved ends it; a decline leaves the link open for the next
+ * attempt, with the fields cleared and the decline in `result`, until none is left.
+ */
+function settleDigital(session: SessionResource, internals: SessionInternals, approved: boolean, result: SessionResult): void {
+  session.result = result;
+  if (approved) {
+    session.state = 'succeeded';
+    return;
+  }
+  const { made, allowed } = session.attempts!;
+  if (made >= allowed) {
+    session.state = 'failed';
+    return;
+  }
+  session.state = 'capturing';
+  internals.digital!.nextAttempt = made + 1;
+  for (const field of Object.keys(session.fields) as FieldKey[]) session.fields[field] = emptyField();
+  session.required = Object.keys(session.fields) as FieldKey[];
 }
 
 function mustBeAgentSession(session: SessionResource): void {

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { ValidateFunction } from 'ajv';
+import { describeAjvError } from '../ajv';
 import { ConfigError } from '../errors';
 import type { Logger } from '../logging/logger';
 
@@ -217,4 +219,56 @@ export function writeFileAtomically(file: string, text: string): void {
   } finally {
     fs.rmSync(draft, { force: true });
   }
+}
+
+/** A file read from disk: missing, unreadable (its error code only), or parsed by `parse`. */
+export function readWatchedFile<T>(file: string, parse: (text: string) => FileReading<T>): FileReading<T> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { state: 'missing' };
+    return { state: 'invalid', problems: [`cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`] };
+  }
+  return parse(text);
+}
+
+/** How to check the entries of a JSON file of named entries (API clients, console users). */
+export interface EntriesRules<T, E> {
+  /** The document's schema, compiled. */
+  validate: ValidateFunction<T>;
+  /** The list's key in the document (`clients`, `users`). */
+  list: string;
+  entries(document: T): readonly E[];
+  /** The entry's field that names it, unique in the file (`client_id`, `name`). */
+  nameField: string;
+  nameOf(entry: E): string;
+  /** Each entry's own problems, as `field: rule` (never a value). */
+  problemsOf(entry: E): string[];
+}
+
+/**
+ * A JSON file of named entries, checked: its schema, each name once, each entry's own rules.
+ * Problems name the JSON path and the rule, never a value (JSON.parse's own message quotes the
+ * text around the mistake, which may be a secret, so it is not passed on).
+ */
+export function parseEntriesFile<T, E>(text: string, rules: EntriesRules<T, E>): FileReading<T> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { state: 'invalid', problems: ['is not valid JSON'] };
+  }
+  if (!rules.validate(parsed)) return { state: 'invalid', problems: (rules.validate.errors ?? []).map(describeAjvError) };
+  const problems: string[] = [];
+  const firstIndex = new Map<string, number>();
+  rules.entries(parsed).forEach((entry, index) => {
+    const at = `${rules.list}[${index}]`;
+    const name = rules.nameOf(entry);
+    const earlier = firstIndex.get(name);
+    if (earlier !== undefined) problems.push(`${at}.${rules.nameField}: the same as ${rules.list}[${earlier}].${rules.nameField}`);
+    else firstIndex.set(name, index);
+    problems.push(...rules.problemsOf(entry).map((problem) => `${at}.${problem}`));
+  });
+  return problems.length > 0 ? { state: 'invalid', problems } : { state: 'valid', document: parsed };
 }

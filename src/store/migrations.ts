@@ -118,6 +118,12 @@ const sessionLinksTable = (integer: string) => `
   CREATE INDEX session_links_expires ON session_links (expires_at);
 `;
 
+/** The payment page's last heartbeat plus 15 s: the sweeper finds the customers who have left by it. */
+const presenceColumn = (integer: string) => `
+  ALTER TABLE sessions ADD COLUMN presence_until ${integer};
+  CREATE INDEX sessions_presence ON sessions (presence_until) WHERE presence_until IS NOT NULL;
+`;
+
 export const MIGRATIONS: Migration[] = [
   {
     version: 1,
@@ -143,5 +149,11 @@ export const MIGRATIONS: Migration[] = [
     description: 'bearer links to sessions, kept as hashes',
     sqlite: sessionLinksTable('INTEGER'),
     postgres: sessionLinksTable('BIGINT'),
+  },
+  {
+    version: 5,
+    description: "until when a digital session's customer counts as present on the payment page",
+    sqlite: presenceColumn('INTEGER'),
+    postgres: presenceColumn('BIGINT'),
   },
 ];

@@ -117,7 +117,8 @@ export class SessionStore {
     return this.sql.batch(
       [
         {
-          text: `UPDATE sessions SET state = $1, version = $2, resource = $3, internal = $4, updated_at = $5, call_sid = $8, expires_at = $9
+          text: `UPDATE sessions SET state = $1, version = $2, resource = $3, internal = $4, updated_at = $5, call_sid = $8, expires_at = $9,
+                        presence_until = $10
                   WHERE id = $6 AND version = $7`,
           params: [
             resource.state,
@@ -129,6 +130,7 @@ export class SessionStore {
             before.version,
             resource.call_sid,
             Date.parse(resource.expires_at),
+            after.internals.digital?.presenceUntil ?? null,
           ],
         },
         ...(history ? [historyInsert(resource.id, history)] : []),
@@ -163,6 +165,15 @@ export class SessionStore {
   }
 
   /** Sessions processing since before `before`: their final callback is late. */
+  /** Digital sessions whose customer counted as present until before `now`: the payment page has gone quiet. */
+  async presenceLapsed(now: number, limit = 100): Promise<SessionRecord[]> {
+    const rows = await this.sql.all<SessionRow>({
+      text: 'SELECT * FROM sessions WHERE presence_until IS NOT NULL AND presence_until < $1 ORDER BY presence_until LIMIT $2',
+      params: [now, limit],
+    });
+    return rows.map(fromRow);
+  }
+
   async processingSince(before: number, limit = 100): Promise<SessionRecord[]> {
     const rows = await this.sql.all<SessionRow>({
       text: `SELECT * FROM sessions WHERE state = 'processing' AND updated_at < $1 ORDER BY updated_at LIMIT $2`,

@@ -118,7 +118,7 @@ async function calling<T>(call: () => Promise<T>): Promise<T> {
 }
 
 /** The SDK's own client, with https://api.twilio.com replaced by the configured base. */
-class BaseUrlRequestClient extends twilio.RequestClient {
+export class BaseUrlRequestClient extends twilio.RequestClient {
   constructor(private readonly base: string) {
     super({ timeout: TIMEOUT_MS, keepAlive: true });
   }

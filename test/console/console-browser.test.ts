@@ -1,14 +1,12 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Frame, type FrameLocator, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type FrameLocator, type Page } from 'playwright-core';
 import request from 'supertest';
 import { AMEX } from '../helpers/flows';
-import { expectNoSecrets } from '../helpers/leaks';
+import { expectNoneOf, expectNoSecrets } from '../helpers/leaks';
 import { AGENT, consoleUserEntry, consoleUsersFile, until } from '../helpers/console';
-import { REPO_ROOT } from '../helpers/service';
+import { CHROMIUM, LAUNCH_ARGS, Observed, WAIT, axeViolations, expectAccessible, screenshot } from '../helpers/browser';
 import { ADMIN_TOKEN, freePort, startSessionStack, type SessionStack } from '../helpers/session-stack';
 import { BANK_ACCOUNT, CVV, ROUTING, VISA } from '../helpers/test-data';
 
@@ -24,57 +22,11 @@ import { BANK_ACCOUNT, CVV, ROUTING, VISA } from '../helpers/test-data';
  */
 jest.setTimeout(300_000);
 
-const CHROMIUM = '/usr/bin/chromium';
-const LAUNCH_ARGS = ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const WAIT = { timeout: 30_000 };
-const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? path.join(REPO_ROOT, 'docs', 'screenshots') : fs.mkdtempSync(path.join(os.tmpdir(), 'console-screenshots-'));
 /** What the caller types in these tests: none of it may reach the console. */
 const TYPED = [VISA, AMEX, CVV, BANK_ACCOUNT, ROUTING, '4111111111111112', '378282246310006'];
 
 let browser: Browser;
 let stack: SessionStack;
-
-/** Everything one console page received and showed, for the leak search. */
-class Observed {
-  readonly texts: string[] = [];
-  /** Bytes of each document, script, stylesheet and image the page loaded. */
-  readonly loads = new Map<string, number>();
-  readonly problems: string[] = [];
-  readonly requestedUrls: string[] = [];
-  private readonly pending: Array<Promise<unknown>> = [];
-
-  static async watch(page: Page): Promise<Observed> {
-    const observed = new Observed();
-    page.on('request', (sent) => observed.requestedUrls.push(sent.url()));
-    page.on('console', (message) => {
-      observed.texts.push(`console.${message.type()}: ${message.text()}`);
-      if (message.type() === 'error') observed.problems.push(message.text());
-    });
-    page.on('pageerror', (error) => observed.problems.push(error.message));
-    page.on('response', (response) => {
-      if ((response.headers()['content-type'] ?? '').includes('text/event-stream')) return;
-      observed.pending.push(
-        response.body().then(
-          (body) => {
-            observed.texts.push(body.toString('utf8'));
-            if (['document', 'script', 'stylesheet', 'image'].includes(response.request().resourceType())) observed.loads.set(response.url(), body.length);
-          },
-          () => undefined,
-        ),
-      );
-    });
-    // Server-Sent Events never end, so their bodies come through the DevTools protocol, message by message.
-    const devtools = await page.context().newCDPSession(page);
-    await devtools.send('Network.enable');
-    devtools.on('Network.eventSourceMessageReceived', (message: { data: string }) => observed.texts.push(message.data));
-    return observed;
-  }
-
-  async all(): Promise<string> {
-    await Promise.all(this.pending);
-    return this.texts.join('\n');
-  }
-}
 
 beforeAll(async () => {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
@@ -118,29 +70,6 @@ async function startRelay(port: number): Promise<{ url: string; cut(): void; res
         server.close(() => resolve());
       }),
   };
-}
-
-async function axeViolations(page: Page | Frame): Promise<Array<{ id: string; impact: string | null }>> {
-  // Injected through the DevTools protocol: the page's CSP rightly refuses inline scripts.
-  await page.evaluate(fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8'));
-  return page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string | null }> }> } }).axe;
-    return (await axe.run()).violations.map((violation) => ({ id: violation.id, impact: violation.impact }));
-  });
-}
-async function expectAccessible(page: Page, dom: string[]): Promise<void> {
-  const serious = (await axeViolations(page)).filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
-  expect(serious).toEqual([]);
-  // Readable at 320 px: nothing wider than the screen.
-  const size = page.viewportSize()!;
-  await page.setViewportSize({ width: 320, height: size.height });
-  expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(320);
-  await page.setViewportSize(size);
-  dom.push(await page.content());
-}
-
-async function screenshot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: path.join(SCREENSHOTS, `console-${name}.png`), fullPage: true });
 }
 
 /** The caller's phone page (the simulator's), and its keypad. */
@@ -225,7 +154,7 @@ test('when an agent signs in and takes a charge, a saved card, a bank account, a
   await page.locator('#start-errors').waitFor({ state: 'hidden', ...WAIT });
   expect(await page.getByLabel('Currency').getAttribute('aria-invalid')).toBeNull();
   await screenshot(page, 'start');
-  expect(await page.getByLabel('Digital: a payment link').isDisabled()).toBe(true);
+  expect(await page.getByLabel('Digital (pay by link)').isDisabled()).toBe(true);
 
   // 1. A card charge: a wrong number, cleared and asked again, the dots growing, the fields in the agent's order.
   await page.getByRole('button', { name: 'Start payment' }).click();
@@ -343,7 +272,7 @@ test('when an agent signs in and takes a charge, a saved card, a bank account, a
   expect(received).not.toContain('token_id');
   const everything = [received, ...dom, stack.service.logs.text].join('\n');
   expectNoSecrets(everything);
-  for (const digits of TYPED) expect(everything).not.toContain(digits);
+  expectNoneOf(everything, TYPED);
   expect(observed.requestedUrls.filter((url) => !url.startsWith(`${stack.service.url}/`))).toEqual([]);
   expect(observed.problems).toEqual([]);
 

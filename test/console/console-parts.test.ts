@@ -5,6 +5,8 @@ import { contentSecurityPolicy } from '../../src/http/console-routes';
 import { AccessTokens } from '../../src/security/access-tokens';
 import { ConsoleTokens } from '../../src/security/console-tokens';
 import { ConsoleAccess, consoleView } from '../../src/sessions/console-access';
+import { DigitalSessions, type DigitalSessionsOptions } from '../../src/sessions/digital-sessions';
+import type { ConfiguredPayer } from '../../src/payments/configured-credentials';
 import type { SessionResource } from '../../src/sessions/session';
 import { SessionLinks } from '../../src/sessions/session-links';
 import { openStore, type Store } from '../../src/store/open-journal';
@@ -124,6 +126,21 @@ describe('what the console shows', () => {
       expect(page).not.toContain('<b>');
     }
     expect(pages[1]).toContain('&lt;Default&gt;');
+  });
+
+  test('digital payments may use the gateways with configured credentials, DEFAULT_CONNECTOR first', () => {
+    const digital = (names: string[], defaultConnector: string) =>
+      new DigitalSessions({ payers: new Map(names.map((name) => [name, {} as ConfiguredPayer])), defaultConnector } as unknown as DigitalSessionsOptions);
+    expect(digital(['stripe', 'nmi', 'payconex'], 'payconex').connectors()).toEqual(['payconex', 'nmi', 'stripe']);
+    expect(digital(['stripe', 'nmi'], 'payconex').connectors()).toEqual(['nmi', 'stripe']);
+    expect(digital([], 'payconex').connectors()).toEqual([]);
+  });
+
+  test('the start form offers Digital only with a gateway to charge through, its names escaped', () => {
+    const page = (digitalConnectors: string[]) => consolePage({ mode: 'signed-in', user: 'a', csrfToken: 't', connectors: ['Default'], digitalConnectors, frameAncestors: [] });
+    expect(page([])).toMatch(/id="type-digital" name="type" value="digital" aria-describedby="type-digital-hint" disabled>/);
+    expect(page(['pay<conex>'])).not.toMatch(/id="type-digital"[^>]*disabled/);
+    expect(page(['pay<conex>'])).toContain('<option value="pay&lt;conex&gt;">pay&lt;conex&gt;</option>');
   });
 
   test('the policy lets only the service load anything, and only CONSOLE_FRAME_ANCESTORS frame it', () => {

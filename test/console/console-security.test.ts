@@ -168,6 +168,11 @@ describe('CSRF in a signed-in console', () => {
     expect(otherConnector.status).toBe(422);
     const huge = await signedIn.agent.post('/console/api/sessions').set('X-CSRF-Token', signedIn.csrf).set('Content-Type', 'application/json').send(JSON.stringify({ reference: 'x'.repeat(20_000) }));
     expect(huge.status).toBe(413);
+    // No gateway has configured credentials here: no digital payment.
+    const digital = await signedIn.agent.post('/console/api/sessions').set('X-CSRF-Token', signedIn.csrf).send({ type: 'digital', connector: 'payconex', amount: '5.00', customer: { phone: '+14155550123' } });
+    expect({ status: digital.status, message: digital.body.error.message }).toEqual({ status: 422, message: expect.stringContaining('(none is configured)') });
+    const other = await signedIn.agent.post('/console/api/sessions').set('X-CSRF-Token', signedIn.csrf).send({ type: 'ivr', currency: 'USD' });
+    expect({ status: other.status, message: other.body.error.message }).toEqual({ status: 422, message: 'Invalid request: type must be "agent" or "digital"' });
   });
 
   test('when an agent is removed from the file, then the cookie of that agent is refused at once (API 401, the page asks to sign in)', async () => {

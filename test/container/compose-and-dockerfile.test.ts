@@ -45,7 +45,10 @@ const bridgeServices = Object.entries(services).filter(([name, service]) => serv
 const envExample = fs.readFileSync(path.join(REPO_ROOT, '.env.example'), 'utf8');
 
 const accepted = (name: string) =>
-  name in configSchema.properties || /^GATEWAY_URL_[A-Z0-9_]+$/.test(name) || /^CONNECTOR_[A-Z0-9_]+_(USERNAME|PASSWORD)$/.test(name);
+  name in configSchema.properties ||
+  /^GATEWAY_URL_[A-Z0-9_]+$/.test(name) ||
+  /^CONNECTOR_[A-Z0-9_]+_(USERNAME|PASSWORD)$/.test(name) ||
+  /^GATEWAY_CREDENTIALS_[A-Z0-9_]+_(USERNAME|PASSWORD)(_FILE)?$/.test(name);
 
 /** Compose's interpolation of one value from .env (or the shell): ${VAR}, ${VAR:-default}, ${VAR-default}. */
 function interpolate(value: string, dotenv: Record<string, string>): string {

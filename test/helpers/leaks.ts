@@ -46,3 +46,15 @@ export function expectNoSecrets(output: string): void {
   expect(leaks).toEqual([]);
 }
 
+
+/**
+ * Fails naming each of `values` found in the text. A short value (a CVV) counts only standing
+ * alone, not inside a longer run of letters and digits (a CSRF token's or a sid's hex), where it
+ * turns up by chance.
+ */
+export function expectNoneOf(text: string, values: readonly string[]): void {
+  const found = values.filter((value) =>
+    value.length >= 8 ? text.includes(value) : new RegExp(`(?<![0-9A-Za-z])${value}(?![0-9A-Za-z])`).test(text),
+  );
+  expect(found).toEqual([]);
+}

@@ -8,15 +8,20 @@ import request from 'supertest';
 import twilio from 'twilio';
 import { ACCOUNT_SID, AUTH_TOKEN, openEventStream, startSessionStack, type SessionStack } from '../helpers/session-stack';
 import { SimulatorTwilioApp } from '../helpers/simulator-twilio-app';
-import { BANK_ACCOUNT, CVV, ROUTING, VISA } from '../helpers/test-data';
+import { ACCESS_KEY, ACCOUNT_ID, BANK_ACCOUNT, CVV, ROUTING, VISA } from '../helpers/test-data';
 
 /**
  * The payment sessions' flows at LOG_LEVEL=silly: everything the service wrote (log lines), every
  * answer, event and webhook a client got, and every row the sessions left (sessions, history, webhooks)
  * are searched for the test card, CVV, bank and routing numbers and keys, in every encoding.
  */
-test('when card and bank sessions, agent-assisted and IVR, run to their end, then no log line, answer, event, webhook or stored row holds a secret', async () => {
-  const stack: SessionStack = await startSessionStack({ LOG_LEVEL: 'silly' });
+test('when card and bank sessions, agent-assisted, IVR and digital, run to their end, then no log line, answer, event, webhook, text message, page or stored row holds a secret', async () => {
+  const stack: SessionStack = await startSessionStack({
+    LOG_LEVEL: 'silly',
+    GATEWAY_CREDENTIALS_PAYCONEX_USERNAME: ACCOUNT_ID,
+    GATEWAY_CREDENTIALS_PAYCONEX_PASSWORD: ACCESS_KEY,
+    TWILIO_SMS_FROM: '+15005550001',
+  });
   const output: string[] = [];
   try {
     const token = await stack.token();
@@ -81,8 +86,41 @@ test('when card and bank sessions, agent-assisted and IVR, run to their end, the
       await ivr.stop();
     }
 
+    // Digital: the link is texted, the customer types on the payment page (a declined card first,
+    // then another), the page beats with counts; every page after the form, and the texts, are searched.
+    const digitalFlows: Array<{ body: object; tries: Array<Record<string, string>> }> = [
+      { body: { amount: '10.00' }, tries: [{ card_number: '4000000000000002', expiry: '12/30', security_code: '123', postal_code: '94111' }, { card_number: AMEX, expiry: '12/30', security_code: CVV, postal_code: '94111' }] },
+      { body: {}, tries: [{ card_number: VISA, expiry: '12/30', security_code: '123', postal_code: '94111' }] },
+      { body: { amount: '25.00', payment_method: 'ach' }, tries: [{ routing_number: ROUTING, account_number: BANK_ACCOUNT, account_type: 'savings' }] },
+    ];
+    for (const flow of digitalFlows) {
+      const created = await api('post', '/v1/sessions', { type: 'digital', customer: { phone: '+15005550006' }, ...flow.body });
+      const id = created.body.id as string;
+      const stream = await openEventStream(`${stack.service.url}/v1/sessions/${id}/events`, token);
+      const page = new URL(created.body.link_url as string).pathname;
+      const browser = request.agent(stack.service.url);
+      for (const fields of flow.tries) {
+        const form = await browser.get(page);
+        const csrf = /name="_csrf" value="([^"]+)"/.exec(form.text)![1]!;
+        const attempt = /name="attempt" value="(\d+)"/.exec(form.text)![1]!;
+        const typed = Object.fromEntries(Object.entries(fields).map(([field, value]) => [field, value.length]));
+        await browser.post(`${page}/presence`).set('X-CSRF-Token', csrf).send({ typed }).expect(204);
+        const posted = await browser.post(page).type('form').send({ _csrf: csrf, attempt, ...fields }).redirects(0);
+        const shown = await browser.get(posted.headers.location!);
+        output.push(JSON.stringify(posted.headers), posted.text, shown.text);
+      }
+      await stream.until((event) => ['succeeded', 'failed'].includes(event.data.state as string), 'the end');
+      output.push(JSON.stringify(stream.events));
+      stream.close();
+      await api('get', `/v1/sessions/${id}`);
+      await api('get', `/v1/sessions/${id}/history`);
+    }
+    const texts = await request(stack.simulator.url).get('/simulator/messages').query({ to: '+15005550006' });
+    expect(texts.body.messages.length).toBe(digitalFlows.length);
+    output.push(texts.text);
+
     await api('get', '/v1/sessions?limit=100');
-    await eventually(() => stack.receiver.received.length >= flows.length + 3, 'the webhooks');
+    await eventually(() => stack.receiver.received.length >= flows.length + 3 + digitalFlows.length, 'the webhooks');
     output.push(...stack.receiver.received.map((hook) => `${JSON.stringify(hook.headers)}\n${hook.body}`));
   } finally {
     await stack.stop();
@@ -92,5 +130,6 @@ test('when card and bank sessions, agent-assisted and IVR, run to their end, the
   db.close();
   expect(stack.service.logs.lines.length).toBeGreaterThan(20);
   expect(output.join('\n')).toContain('xxxx xxxx xxxx 1111');
+  expect(output.join('\n')).toContain('American Express ending');
   expectNoSecrets([stack.service.logs.text, output.join('\n'), rows.join('\n')].join('\n'));
-}, 60_000);
+}, 90_000);

@@ -17,7 +17,7 @@ import { ACCESS_KEY, ACCOUNT_ID } from '../helpers/test-data';
  * stream open on A sees every change, through LISTEN/NOTIFY.
  */
 describeWithPostgres('payment sessions across replicas', () => {
-  test('when the callbacks reach the other replica, then the stream on the first sees every change to the end; an IVR link fetched through both gives one <Pay>', async () => {
+  test('when the callbacks reach the other replica, then the stream on the first sees every change to the end; an IVR link fetched through both gives one <Pay>; a payment form sent to both charges once', async () => {
     const connectors: Record<string, ConnectorConfig> = {};
     const simulator = await startSimulator({ host: '127.0.0.1', port: 0, authToken: AUTH_TOKEN, connectors });
     const databaseUrl = await freshPostgresUrl();
@@ -34,6 +34,9 @@ describeWithPostgres('payment sessions across replicas', () => {
       API_CLIENTS_FILE: clientsFile,
       TOKEN_SIGNING_KEY,
       LOG_LEVEL: 'warn',
+      GATEWAY_CREDENTIALS_PAYCONEX_USERNAME: ACCOUNT_ID,
+      GATEWAY_CREDENTIALS_PAYCONEX_PASSWORD: ACCESS_KEY,
+      ADMIN_TOKEN: 'admin-token-for-replicas-0123456789',
     };
     const replicas: TestService[] = [];
     try {
@@ -85,6 +88,27 @@ describeWithPostgres('payment sessions across replicas', () => {
       );
       expect(fetches.map((answer) => answer.status)).toEqual(Array(10).fill(200));
       expect(fetches.filter((answer) => answer.text.includes('<Pay')).length).toBe(1);
+
+      // A digital session's payment form sent ten times at once, half to each replica (a customer's
+      // impatient clicks, spread by the balancer): one attempt, one charge.
+      const digital = await request(a.url).post('/v1/sessions').set(bearer).send({ type: 'digital', amount: '12.00', send_sms: false });
+      expect(digital.status).toBe(201);
+      const page = new URL(digital.body.link_url as string).pathname;
+      const browser = request.agent(a.url);
+      const form = await browser.get(page);
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(form.text)![1]!;
+      const cookie = (form.headers['set-cookie'] as unknown as string[]).map((entry) => entry.split(';')[0]).join('; ');
+      const fields = { _csrf: csrf, attempt: '1', card_number: '4111111111111111', expiry: '12/30', security_code: '123', postal_code: '94111' };
+      const posts = await Promise.all(
+        Array.from({ length: 10 }, (_, index) => request((index % 2 === 0 ? a : b).url).post(page).set('Cookie', cookie).type('form').send(fields).redirects(0)),
+      );
+      expect(posts.map((answer) => answer.status)).toEqual(Array(10).fill(303));
+      const digitalId = digital.body.id as string;
+      await eventually(async () => (await request(b.url).get(`/v1/sessions/${digitalId}`).set(bearer)).body.state === 'succeeded', 'the payment');
+      expect((await request(a.url).get(`/v1/sessions/${digitalId}`).set(bearer)).body.attempts).toEqual({ made: 1, allowed: 3 });
+      const admin = { Authorization: 'Bearer admin-token-for-replicas-0123456789' };
+      expect((await request(a.url).get(`/transactions/${encodeURIComponent(`${digitalId}:1`)}`).set(admin)).body.records).toHaveLength(1);
+      expect((await request(a.url).get(`/transactions?limit=100`).set(admin)).body.records.filter((record: { transaction_id: string }) => record.transaction_id.startsWith(digitalId))).toHaveLength(1);
     } finally {
       for (const replica of replicas) await replica.stop();
       await simulator.stop();

@@ -1,6 +1,6 @@
 import { AgentSessions } from '../../src/sessions/agent-sessions';
 import { SessionEvents } from '../../src/sessions/session-events';
-import type { CreateIvrSessionBody } from '../../src/sessions/session-schemas';
+import type { CreateDigitalSessionBody, CreateIvrSessionBody } from '../../src/sessions/session-schemas';
 import { SessionSweeper } from '../../src/sessions/session-sweeper';
 import { openStore, type Store } from '../../src/store/open-journal';
 import { SessionStore } from '../../src/store/session-store';
@@ -97,4 +97,50 @@ test('when its payment is still pending in the journal, then the session waits; 
   await store.sql.run({ text: `UPDATE transactions SET status = 'declined', error_code = '30002', answer_status = 200, answer_body = $1`, params: [JSON.stringify({ charge_id: null, error_code: '30002' })] });
   await sweeper.sweep();
   expect(await state(id)).toMatchObject({ state: 'failed', result: { charge_id: null, error_code: '30002' } });
+});
+
+describe('digital sessions', () => {
+  const digitalBody: CreateDigitalSessionBody = { type: 'digital', amount: '10.00', currency: 'USD', payment_method: 'card', security_code: true, postal_code: true, expires_in: 3600, send_sms: false };
+  async function open(): Promise<string> {
+    const { record } = await sessions.open('crm', digitalBody, undefined, { timeoutSeconds: 3600, defaultConnector: 'payconex', digital: { state: { nextAttempt: 1 }, attemptsAllowed: 3 } });
+    return record.resource.id;
+  }
+
+  test('when the payment page sends no heartbeat for 15 s, then the customer is no longer present, once', async () => {
+    const id = await open();
+    await sessions.change(id, { kind: 'customer-seen', until: clock + 15_000 }, 'customer');
+    clock += 10_000;
+    await sweeper.sweep();
+    expect((await state(id)).customer_present).toBe(true);
+    clock += 6_000;
+    await sweeper.sweep();
+    expect((await state(id)).customer_present).toBe(false);
+    const version = (await sessionStore.get(id))!.version;
+    await sweeper.sweep();
+    expect((await sessionStore.get(id))!.version).toBe(version);
+  });
+
+  test('when a link is past its expiry, then the session ends expired; one processing an attempt waits for its result', async () => {
+    const waiting = await open();
+    const paying = await open();
+    clock += 3_590_000;
+    await sessions.change(paying, { kind: 'payment-submitted', attempt: 1 }, 'customer');
+    clock += 11_000;
+    await sweeper.sweep();
+    expect((await state(waiting)).state).toBe('expired');
+    expect((await state(paying)).state).toBe('processing');
+    // Its payment never reached the journal (the replica stopped first): nothing was charged, and the link is over.
+    clock += 200_000;
+    await sweeper.sweep();
+    expect((await state(paying)).result).toMatchObject({ error_code: 'NO_PAYMENT' });
+    expect((await state(paying)).state).toBe('failed');
+  });
+
+  test('when an attempt never reached the journal and the link is still valid, then the customer may try again', async () => {
+    const id = await open();
+    await sessions.change(id, { kind: 'payment-submitted', attempt: 1 }, 'customer');
+    clock += 200_000;
+    await sweeper.sweep();
+    expect(await state(id)).toMatchObject({ state: 'capturing', attempts: { made: 1, allowed: 3 }, result: { error_code: 'NO_PAYMENT' } });
+  });
 });

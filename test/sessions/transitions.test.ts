@@ -179,3 +179,73 @@ describe('IVR sessions', () => {
     expect(apply(capturing(), { kind: 'settled-from-journal', approved: true, result }, NOW).changed).toBe(false);
   });
 });
+
+describe('digital sessions', () => {
+  const digital = (allowed = 3) => {
+    const record = session({ type: 'digital', call_sid: null, connector: 'payconex', sms: null, customer_present: false, attempts: { made: 0, allowed } });
+    record.internals.digital = { nextAttempt: 1 };
+    return record;
+  };
+  const declined = { charge_id: null, error_code: '30002', error_message: 'CARD DECLINED', twilio_error_code: null, transaction_id: 'ps_1:1', card_brand: 'visa', last4: '0002' };
+  const approved = { charge_id: '000000000044', error_code: null, error_message: null, twilio_error_code: null, transaction_id: 'ps_1:2', card_brand: 'visa', last4: '1111' };
+
+  test('when the page beats, then the customer is present and each field shows how many characters (never which); only a change of presence is history', () => {
+    const first = apply(digital(), { kind: 'customer-seen', until: 1000, typed: { card_number: 6, expiry: 0 } }, NOW);
+    expect(first.record.resource).toMatchObject({ state: 'capturing', customer_present: true, fields: { card_number: { state: 'capturing', length: 6, display: null }, expiry: { state: 'empty', length: 0 } } });
+    expect(first.record.internals.digital!.presenceUntil).toBe(1000);
+    expect(first.historic).toBe(true);
+    const next = apply(first.record, { kind: 'customer-seen', until: 6000, typed: { card_number: 16 } }, NOW);
+    expect(next.historic).toBe(false);
+    const left = run(next.record, { kind: 'customer-left' });
+    expect(left.resource.customer_present).toBe(false);
+    expect(left.internals.digital!.presenceUntil).toBeUndefined();
+    // Gone already: nothing to change.
+    expect(apply(left, { kind: 'customer-left' }, NOW).changed).toBe(false);
+  });
+
+  test('when the form is sent, then one attempt at a time: its number must be the next one, and a second submit of it changes nothing', () => {
+    const submitted = run(digital(), { kind: 'payment-submitted', attempt: 1 });
+    expect(submitted.resource).toMatchObject({ state: 'processing', attempts: { made: 1, allowed: 3 } });
+    expect(apply(submitted, { kind: 'payment-submitted', attempt: 1 }, NOW).changed).toBe(false);
+    expect(apply(digital(), { kind: 'payment-submitted', attempt: 2 }, NOW).changed).toBe(false);
+    expect(() => apply(capturing(), { kind: 'payment-submitted', attempt: 1 }, NOW)).toThrow(NotAnAgentSession);
+  });
+
+  test('when an attempt is declined, then the link takes the next one with the fields cleared, until none is left; approved ends it', () => {
+    let record = run(digital(2), { kind: 'customer-seen', until: 1000, typed: { card_number: 16 } }, { kind: 'payment-submitted', attempt: 1 });
+    record = run(record, { kind: 'payment-finished', attempt: 1, approved: false, result: declined });
+    expect(record.resource).toMatchObject({ state: 'capturing', result: declined, attempts: { made: 1, allowed: 2 }, fields: { card_number: { state: 'empty', length: 0 } } });
+    expect(record.internals.digital!.nextAttempt).toBe(2);
+    // A late finish of attempt 1 says nothing now.
+    expect(apply(record, { kind: 'payment-finished', attempt: 1, approved: true, result: approved }, NOW).changed).toBe(false);
+    const last = run(record, { kind: 'payment-submitted', attempt: 2 }, { kind: 'payment-finished', attempt: 2, approved: false, result: declined });
+    expect(last.resource.state).toBe('failed');
+    const paid = run(record, { kind: 'payment-submitted', attempt: 2 }, { kind: 'payment-finished', attempt: 2, approved: true, result: approved });
+    expect(paid.resource).toMatchObject({ state: 'succeeded', result: approved });
+    expect(apply(paid, { kind: 'customer-seen', until: 9000 }, NOW).changed).toBe(false);
+  });
+
+  test('when a processing attempt is settled from the journal, then as if its answer had come', () => {
+    const processing = run(digital(), { kind: 'payment-submitted', attempt: 1 });
+    expect(run(processing, { kind: 'settled-from-journal', approved: true, result: approved }).resource.state).toBe('succeeded');
+    expect(run(processing, { kind: 'settled-from-journal', approved: false, result: declined }).resource).toMatchObject({ state: 'capturing', attempts: { made: 1 } });
+  });
+
+  test('when link messages go out and Twilio reports on them, then sms shows the last one only', () => {
+    let record = run(digital(), { kind: 'sms-sent', state: 'queued', errorCode: null, messageSid: 'SM1' });
+    expect(record.resource.sms).toEqual({ state: 'queued', error_code: null, sends: 1 });
+    record = run(record, { kind: 'sms-status', messageSid: 'SM1', state: 'delivered', errorCode: null });
+    expect(record.resource.sms).toEqual({ state: 'delivered', error_code: null, sends: 1 });
+    record = run(record, { kind: 'sms-sent', state: 'queued', errorCode: null, messageSid: 'SM2' });
+    // A late report on the first message is not news of the second.
+    expect(apply(record, { kind: 'sms-status', messageSid: 'SM1', state: 'undelivered', errorCode: '30003' }, NOW).changed).toBe(false);
+    record = run(record, { kind: 'sms-status', messageSid: 'SM2', state: 'undelivered', errorCode: '30003' });
+    expect(record.resource.sms).toEqual({ state: 'undelivered', error_code: '30003', sends: 2 });
+  });
+
+  test("when an agent's action is asked of a digital session, then NOT_AN_AGENT_SESSION; it may be cancelled until it processes", () => {
+    expect(() => apply(digital(), { kind: 'capture-requested', field: 'card_number' }, NOW)).toThrow(NotAnAgentSession);
+    expect(run(digital(), { kind: 'cancelled' }).resource.state).toBe('cancelled');
+    expect(() => apply(run(digital(), { kind: 'payment-submitted', attempt: 1 }), { kind: 'cancelled' }, NOW)).toThrow(SessionProcessing);
+  });
+});

@@ -1,3 +1,5 @@
+import { escapeHtml, htmlDocument } from '../html';
+
 /**
  * The agent payment console's pages, rendered here as HTML with no inline script or style: one
  * script (console-script.ts) and one stylesheet (console-styles.ts), both served by the service,
@@ -8,8 +10,6 @@ export const CONSOLE_SCRIPT_PATH = '/console/assets/console.js';
 export const CONSOLE_STYLES_PATH = '/console/assets/console.css';
 export const CONSOLE_ICON_PATH = '/console/assets/console.svg';
 
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (character) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[character] ?? character);
 
 /** The fields a session may collect, in the order of the capture panel, with their names in words. */
 export const FIELD_NAMES: ReadonlyArray<[string, string]> = [
@@ -22,22 +22,7 @@ export const FIELD_NAMES: ReadonlyArray<[string, string]> = [
 ];
 
 function layout(title: string, main: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <meta name="referrer" content="no-referrer">
-  <title>${escapeHtml(title)}</title>
-  <link rel="icon" href="${CONSOLE_ICON_PATH}" type="image/svg+xml">
-  <link rel="stylesheet" href="${CONSOLE_STYLES_PATH}">
-  <script src="${CONSOLE_SCRIPT_PATH}" defer></script>
-</head>
-<body>
-${main}
-</body>
-</html>
-`;
+  return htmlDocument({ title, icon: CONSOLE_ICON_PATH, stylesheet: CONSOLE_STYLES_PATH, script: { src: CONSOLE_SCRIPT_PATH }, body: main });
 }
 
 export interface SignInPageOptions {
@@ -84,8 +69,10 @@ export interface ConsolePageOptions {
   /** Signed-in mode: the agent's name, and the CSRF token every state change carries. */
   user?: string;
   csrfToken?: string;
-  /** Payment connectors the start form offers. */
+  /** Payment connectors the start form offers (Twilio's, for agent assist). */
   connectors: string[];
+  /** Gateway connectors with configured credentials: what a digital (pay-by-link) payment may charge through; none, no Digital. */
+  digitalConnectors?: string[];
   /** Origins that may frame the page and send it postMessage (CONSOLE_FRAME_ANCESTORS). */
   frameAncestors: string[];
 }
@@ -103,8 +90,9 @@ function textField(id: string, label: string, options: { hint?: string; mandator
       </div>`;
 }
 
-function startForm(connectors: string[]): string {
-  const options = connectors.map((name) => `<option value="${escapeHtml(name)}">${escapeHtml(name)}</option>`).join('');
+function startForm(connectors: string[], digitalConnectors: string[]): string {
+  const options = (names: string[]) => names.map((name) => `<option value="${escapeHtml(name)}">${escapeHtml(name)}</option>`).join('');
+  const digital = digitalConnectors.length > 0;
   return `<section id="start" aria-labelledby="start-title">
     <h2 id="start-title" tabindex="-1">Start a payment</h2>
     <p class="hint">Fields marked <span class="required" aria-hidden="true">*</span><span class="visually-hidden">with an asterisk</span> are required.</p>
@@ -113,18 +101,36 @@ function startForm(connectors: string[]): string {
       <ul id="start-error-list"></ul>
     </div>
     <form id="start-form" novalidate>
-      ${textField('call_sid', 'Call SID', { mandatory: true, hint: 'The call the caller is on: CA followed by 32 letters and digits.', attributes: 'autocomplete="off" spellcheck="false" autocapitalize="none" maxlength="34"' })}
-      <div class="form-group">
-        <label for="connector">Configuration ${required}</label>
-        <p class="hint" id="connector-hint">The Twilio payment connector that takes the payment.</p>
-        <select id="connector" name="connector" aria-describedby="connector-hint">${options}</select>
-      </div>
       <fieldset class="form-group">
         <legend>Payment type ${required}</legend>
-        <div class="choice"><input type="radio" id="type-agent" name="type" value="agent" checked><label for="type-agent">Agent assist: the caller types on the phone's keypad</label></div>
-        <div class="choice"><input type="radio" id="type-digital" name="type" value="digital" disabled aria-describedby="type-digital-hint"><label for="type-digital">Digital: a payment link</label></div>
-        <p class="hint" id="type-digital-hint">Digital payments come with pay-by-link.</p>
+        <div class="choice"><input type="radio" id="type-agent" name="type" value="agent" checked aria-describedby="type-agent-hint"><label for="type-agent">Agent assist</label></div>
+        <p class="hint choice-hint" id="type-agent-hint">The caller types on the phone's keypad while you watch.</p>
+        <div class="choice"><input type="radio" id="type-digital" name="type" value="digital" aria-describedby="type-digital-hint"${digital ? '' : ' disabled'}><label for="type-digital">Digital (pay by link)</label></div>
+        <p class="hint choice-hint" id="type-digital-hint">${
+          digital
+            ? 'The customer gets a payment link by text message and pays on their own phone.'
+            : 'No payment gateway is set up for payment links yet: ask your administrator.'
+        }</p>
       </fieldset>
+      <div data-for="agent">
+      ${textField('call_sid', 'Call SID', { mandatory: true, hint: 'The call the caller is on: CA followed by 32 letters and digits.', attributes: 'autocomplete="off" spellcheck="false" autocapitalize="none" maxlength="34"' })}
+      </div>
+      <div class="form-group" data-for="agent">
+        <label for="connector">Configuration ${required}</label>
+        <p class="hint" id="connector-hint">The Twilio payment connector that takes the payment.</p>
+        <select id="connector" name="connector" aria-describedby="connector-hint">${options(connectors)}</select>
+      </div>
+      <div class="form-group" data-for="digital" hidden>
+        <label for="gateway">Payment gateway ${required}</label>
+        <p class="hint" id="gateway-hint">The gateway the payment page charges through.</p>
+        <select id="gateway" name="gateway" aria-describedby="gateway-hint">${options(digitalConnectors)}</select>
+      </div>
+      <div class="form-group" id="customer_phone-group">
+        <label for="customer_phone"><span data-for="agent">Customer phone</span><span data-for="digital" hidden>Customer's mobile phone number ${required}</span></label>
+        <p class="hint" id="customer_phone-hint"><span data-for="digital" hidden>The payment link is texted to this number. </span>In international form, like +14155550100.</p>
+        <p class="field-error" id="customer_phone-error" hidden></p>
+        <input id="customer_phone" name="customer_phone" type="text" aria-describedby="customer_phone-hint customer_phone-error" autocomplete="off" inputmode="tel" maxlength="16" value="">
+      </div>
       <fieldset class="form-group">
         <legend>Method ${required}</legend>
         <div class="choice"><input type="radio" id="method-card" name="payment_method" value="card" checked><label for="method-card">Card</label></div>
@@ -138,7 +144,6 @@ function startForm(connectors: string[]): string {
         ${textField('customer_name', 'Customer name', { attributes: 'autocomplete="off" maxlength="100"' })}
         ${textField('customer_postal_code', 'Customer postal code', { attributes: 'autocomplete="off" maxlength="16"' })}
         ${textField('customer_address', 'Customer address', { attributes: 'autocomplete="off" maxlength="200"' })}
-        ${textField('customer_phone', 'Customer phone', { hint: 'In international form, like +14155550100.', attributes: 'autocomplete="off" inputmode="tel" maxlength="16"' })}
       </fieldset>
       <button type="submit" id="start-button">Start payment</button>
     </form>
@@ -164,6 +169,12 @@ function fieldRow(key: string, name: string): string {
       </li>`;
 }
 
+/**
+ * The payment panel, for both kinds of session the console drives: agent assist (the agent asks
+ * for each field, the caller types on the keypad) and digital (the customer types on their own
+ * payment page: no "Ask for" buttons, but the link message's delivery, the customer's presence on
+ * the page and the attempts on the link). Elements marked data-for show for one kind only.
+ */
 function paymentPanel(): string {
   return `<section id="payment" aria-labelledby="payment-title" hidden>
     <h2 id="payment-title" tabindex="-1">Take the payment</h2>
@@ -171,18 +182,34 @@ function paymentPanel(): string {
       <div><dt>Amount</dt><dd id="summary-amount"></dd></div>
       <div><dt>Method</dt><dd id="summary-method"></dd></div>
       <div><dt>Reference</dt><dd id="summary-reference"></dd></div>
-      <div><dt>Call</dt><dd id="summary-call" class="sid"></dd></div>
+      <div data-for="agent"><dt>Call</dt><dd id="summary-call" class="sid"></dd></div>
+      <div data-for="digital" hidden><dt>Link texted to</dt><dd id="summary-phone"></dd></div>
     </dl>
-    <div class="status-bar">
+    <div class="status-bar" data-for="agent">
       <p id="secure" class="secure" data-secure="false"><span class="secure-dot" aria-hidden="true"></span><span id="secure-text">Not secure yet</span></p>
       <p id="countdown" class="countdown">Time left: <span id="countdown-time"></span></p>
+    </div>
+    <div id="digital-status" data-for="digital" hidden>
+      <p id="presence" class="presence" data-present="false"><span class="presence-dot" aria-hidden="true"></span><span id="presence-text">Not on the payment page</span></p>
+      <dl class="summary">
+        <div><dt>Payment</dt><dd id="digital-state"></dd></div>
+        <div><dt>Text message</dt><dd id="sms-state"></dd><dd id="sms-code" class="small" hidden></dd></div>
+        <div><dt>Attempts</dt><dd id="attempts"></dd></div>
+        <div><dt>Link valid until</dt><dd id="link-expiry"></dd></div>
+      </dl>
+      <div id="attempt-notice" class="notice" hidden>
+        <h3 id="attempt-title"></h3>
+        <p id="attempt-detail"></p>
+        <p id="attempt-code" class="small"></p>
+      </div>
     </div>
     <ol id="fields" class="fields">
       ${FIELD_NAMES.map(([key, name]) => fieldRow(key, name)).join('\n      ')}
     </ol>
     <p class="hint" id="process-hint"></p>
     <div class="actions" id="actions">
-      <button type="button" id="process" aria-describedby="process-hint" disabled>Process payment</button>
+      <button type="button" id="process" aria-describedby="process-hint" data-for="agent" disabled>Process payment</button>
+      <button type="button" id="send-again" class="secondary" data-for="digital" hidden>Send link again</button>
       <button type="button" id="cancel" class="warning">Cancel payment</button>
     </div>
     <div id="result" class="result" hidden>
@@ -214,7 +241,7 @@ export function consolePage(options: ConsolePageOptions): string {
   ${header}
   <div id="announce" class="visually-hidden" role="status" aria-live="polite"></div>
   <div id="problem" class="problem" role="alert" hidden></div>
-  ${signedIn ? startForm(options.connectors) : ''}
+  ${signedIn ? startForm(options.connectors, options.digitalConnectors ?? []) : ''}
   ${paymentPanel()}
 </main>`,
   );

@@ -6,6 +6,11 @@
  * the code from the URL's fragment, removes it from the address bar and history, and keeps the
  * console token it is exchanged for in this closure only (no storage, no cookie).
  *
+ * Two kinds of session: agent assist (the agent asks for each field; the caller types on the
+ * keypad) and digital, pay by link (the customer types on their own payment page: the console
+ * shows the link message's delivery, the customer's presence, a dot per character typed, the
+ * attempts and the result, and never the link itself).
+ *
  * Kept as a string (like the simulator's phone page) so that `npm run build` ships it in dist/
  * with nothing to copy; test/web/console-assets.test.ts parses it.
  */
@@ -45,6 +50,26 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
     '64023': 'Only test bank accounts work with this configuration'
   };
   var ACTIVE = { created: true, capturing: true, processing: true };
+  var SMS_WORDS = {
+    queued: 'Queued: waiting to be sent',
+    accepted: 'Accepted: waiting to be sent',
+    scheduled: 'Queued: waiting to be sent',
+    sending: 'Sending',
+    sent: 'Sent: on its way to the phone',
+    delivered: "Delivered to the customer's phone",
+    undelivered: 'Not delivered: the phone network could not deliver it',
+    failed: 'Not sent: the message could not be sent',
+    logged: 'Not texted: written to the service log (test mode)'
+  };
+  var DIGITAL_STATES = {
+    created: 'Link sent: waiting for the customer to open it',
+    capturing: 'Link opened: waiting for the customer to pay',
+    processing: 'The customer sent the payment: processing',
+    succeeded: 'Paid',
+    failed: 'Declined',
+    cancelled: 'Cancelled',
+    expired: 'Link expired'
+  };
 
   var bearer = null;
   var session = null;
@@ -59,12 +84,29 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
   var lastSessionState = null;
   var starting = false;
   var startKey = null;
+  var lastPresent = null;
+  /** The event stream of this session was open once: a closed one is then a drop, not the start. */
+  var wasLive = false;
+  var lastSms = null;
+  var lastNotice = '';
 
   function byId(id) { return document.getElementById(id); }
+  var announcing = [];
   function announce(text) {
+    // What is said at once is said together: a later one would cut the first off.
     var region = byId('announce');
-    region.textContent = '';
-    window.setTimeout(function () { region.textContent = text; }, 50);
+    if (announcing.length === 0) {
+      region.textContent = '';
+      window.setTimeout(function () { region.textContent = announcing.join(' '); announcing = []; }, 50);
+    }
+    if (announcing.indexOf(text) < 0) announcing.push(text);
+  }
+  function isDigital() { return !!session && session.type === 'digital'; }
+  /** Shows the elements of one kind of payment (data-for="agent" or "digital") within scope, hides the other's. */
+  function showFor(scope, digital) {
+    Array.prototype.forEach.call(scope.querySelectorAll('[data-for]'), function (element) {
+      element.hidden = (element.getAttribute('data-for') === 'digital') !== digital;
+    });
   }
   function showProblem(text) {
     var problem = byId('problem');
@@ -109,7 +151,7 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
     var first = !session || session.id !== next.id;
     session = next;
     version = nextVersion;
-    if (first) { lastStates = {}; lastSessionState = null; warnedLow = false; }
+    if (first) { lastStates = {}; lastSessionState = null; warnedLow = false; lastPresent = null; lastSms = null; lastNotice = ''; wasLive = false; }
     render();
     tellDesktop();
   }
@@ -122,24 +164,31 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
 
   // ---- Rendering
   function fieldStateText(key, field) {
+    if (isDigital()) {
+      // Only counts reach the console (never a character): the page's heartbeat says how many.
+      if (field.length > 0) return 'Typed: ' + field.length + (field.length === 1 ? ' character' : ' characters');
+      return 'Nothing typed yet';
+    }
     if (field.state === 'empty') return 'Not asked yet';
     if (field.state === 'capturing') return field.length > 0 ? 'The caller is typing: ' + field.length + (field.length === 1 ? ' digit' : ' digits') : 'Asked: waiting for the caller';
     if (field.state === 'captured') return 'Captured: ' + (field.display || '');
     return INPUT_ERRORS[field.error] || 'That entry was not accepted';
   }
-  function dotsOf(field) {
-    var count = field.state === 'capturing' ? Math.min(field.length, 40) : 0;
-    return new Array(count + 1).join('\u2022');
-  }
+  function typedCount(field) { return field.state === 'capturing' ? Math.min(field.length, 40) : 0; }
+  function dotsOf(field) { return new Array(typedCount(field) + 1).join('\u2022'); }
 
   function render() {
     if (!session) return;
     byId('payment').hidden = false;
+    var digital = isDigital();
+    showFor(byId('payment'), digital);
+    byId('payment-title').textContent = digital ? 'Payment by link' : 'Take the payment';
     var capturing = session.state === 'capturing';
     byId('summary-amount').textContent = session.amount ? session.amount + ' ' + session.currency : 'None: save the card';
     byId('summary-method').textContent = session.payment_method === 'ach' ? 'Bank account' : 'Card';
     byId('summary-reference').textContent = session.reference || 'None';
     byId('summary-call').textContent = session.call_sid || '';
+    byId('summary-phone').textContent = (session.customer && session.customer.phone) || '';
     var cardIn = session.fields.card_number && session.fields.card_number.state === 'captured';
     FIELDS.forEach(function (key) {
       var row = byId('field-' + key);
@@ -152,18 +201,19 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
       byId(key + '-state').textContent = fieldStateText(key, field);
       var dots = byId(key + '-dots');
       dots.textContent = dotsOf(field);
-      dots.setAttribute('data-length', String(field.state === 'capturing' ? field.length : 0));
+      dots.setAttribute('data-length', String(typedCount(field)));
       var ask = row.querySelector('[data-action=ask]');
       var clear = row.querySelector('[data-action=clear]');
       var waitsForCard = key === 'security_code' && !cardIn;
       var over = !ACTIVE[session.state];
-      ask.hidden = over || field.state !== 'empty';
-      clear.hidden = over || field.state === 'empty';
+      // On a digital session the customer types on their own page: there is nothing to ask for.
+      ask.hidden = over || digital || field.state !== 'empty';
+      clear.hidden = over || digital || field.state === 'empty';
       ask.disabled = !capturing || waitsForCard;
       clear.disabled = !capturing || waitsForCard;
       var hint = byId(key + '-hint');
-      if (hint) hint.hidden = !(waitsForCard && capturing);
-      if (before !== undefined && before !== field.state) {
+      if (hint) hint.hidden = digital || !(waitsForCard && capturing);
+      if (!digital && before !== undefined && before !== field.state) {
         if (field.state === 'captured') announce(capitalised(NAMES[key]) + ' captured');
         else if (field.state === 'invalid') announce(fieldStateText(key, field) + '. Clear it to ask again.');
         else if (field.state === 'capturing') announce('Asked the caller for the ' + NAMES[key]);
@@ -171,15 +221,19 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
       lastStates[key] = field.state;
     });
     var ready = capturing && session.required.length === 0;
+    var open = session.state === 'created' || session.state === 'capturing';
     byId('process').disabled = !ready;
-    byId('cancel').disabled = !(session.state === 'created' || session.state === 'capturing');
-    byId('process-hint').textContent = ready ? 'Everything is in: process the payment when the caller is ready.' : capturing ? 'Process payment is available once every field is captured.' : '';
-    renderSecure();
+    byId('cancel').disabled = !open;
+    byId('send-again').disabled = !open;
+    if (digital) byId('process-hint').textContent = open ? 'The customer types their details on their own payment page: you see only how many characters, as dots.' : '';
+    else byId('process-hint').textContent = ready ? 'Everything is in: process the payment when the caller is ready.' : capturing ? 'Process payment is available once every field is captured.' : '';
+    if (digital) renderDigital();
+    else renderSecure();
     renderClock();
     if (session.state !== lastSessionState) {
       var previous = lastSessionState;
       lastSessionState = session.state;
-      if (session.state === 'processing') announce('Processing the payment');
+      if (session.state === 'processing') announce(digital ? 'The customer sent the payment: processing' : 'Processing the payment');
       if (ACTIVE[session.state]) { byId('result').hidden = true; byId('actions').hidden = false; }
       else showResult(previous !== null);
     }
@@ -200,9 +254,56 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
     if (changed && session.state === 'capturing') announce(text);
   }
 
+  /** A digital session: its state, the link message, the customer's presence, the attempts, a decline with attempts left. */
+  function renderDigital() {
+    var active = !!ACTIVE[session.state];
+    var present = active && live && session.customer_present === true;
+    var text;
+    if (present) text = 'Customer is on the payment page';
+    else if (!active) text = 'Not on the payment page: the payment has ended';
+    else if (!live) text = wasLive ? 'Live updates paused: reconnecting. The customer may be on the page.' : 'Connecting for live updates';
+    else if (session.state === 'created') text = 'Not on the payment page: the customer has not opened the link yet';
+    else text = 'Not on the payment page right now';
+    var badge = byId('presence');
+    badge.setAttribute('data-present', String(present));
+    byId('presence-text').textContent = text;
+    if (lastPresent !== null && lastPresent !== present && active && live) announce(present ? 'The customer is on the payment page' : 'The customer left the payment page');
+    lastPresent = present;
+
+    byId('digital-state').textContent = DIGITAL_STATES[session.state] || session.state;
+    var sms = session.sms;
+    var words = !sms ? 'Not sent' : (SMS_WORDS[sms.state] || 'Status: ' + sms.state);
+    if (sms && sms.sends > 1) words += ' (sent ' + sms.sends + ' times)';
+    byId('sms-state').textContent = words;
+    var code = byId('sms-code');
+    code.textContent = sms && sms.error_code ? 'Error code ' + sms.error_code : '';
+    code.hidden = !(sms && sms.error_code);
+    var smsNews = sms ? sms.state + ':' + sms.sends : '';
+    if (lastSms !== null && smsNews !== lastSms && sms) announce('Text message: ' + (SMS_WORDS[sms.state] || sms.state));
+    lastSms = smsNews;
+
+    var attempts = session.attempts || { made: 0, allowed: 1 };
+    byId('attempts').textContent = attempts.made + ' of ' + attempts.allowed;
+    byId('link-expiry').textContent = new Date(session.expires_at).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+    // A declined attempt with attempts left: the link stays open for the next one.
+    var result = session.result;
+    var declined = active && session.state !== 'processing' && result && (result.error_code || result.error_message);
+    var notice = byId('attempt-notice');
+    notice.hidden = !declined;
+    if (declined) {
+      var left = attempts.allowed - attempts.made;
+      byId('attempt-title').textContent = 'Attempt ' + attempts.made + ' was declined';
+      byId('attempt-detail').textContent = (result.error_message ? 'Reason: ' + result.error_message + '. ' : '') + 'The customer can try again on the same link: ' + left + (left === 1 ? ' attempt left.' : ' attempts left.');
+      byId('attempt-code').textContent = result.error_code ? 'Gateway code ' + result.error_code : '';
+      var news = attempts.made + ':' + result.error_code;
+      if (news !== lastNotice) { lastNotice = news; announce(byId('attempt-title').textContent + '. ' + byId('attempt-detail').textContent); }
+    }
+  }
+
   function renderClock() {
     var box = byId('countdown');
-    if (!session || !(session.state === 'created' || session.state === 'capturing')) { box.hidden = true; return; }
+    if (!session || isDigital() || !(session.state === 'created' || session.state === 'capturing')) { box.hidden = true; return; }
     box.hidden = false;
     var left = Math.max(0, Math.round((Date.parse(session.expires_at) - Date.now()) / 1000));
     var minutes = Math.floor(left / 60);
@@ -222,8 +323,10 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
     var code = byId('result-code');
     var outcome = 'ended';
     code.textContent = '';
+    var digital = isDigital();
     if (session.state === 'succeeded') {
       outcome = 'approved';
+      if (digital && result.last4) code.textContent = 'Paid with ' + (result.card_brand === 'ach' ? 'bank account' : 'card') + ' ending ' + result.last4;
       if (session.amount) {
         title.textContent = 'Payment approved';
         detail.textContent = 'Confirmation code: ' + (result.charge_id || 'not given');
@@ -234,15 +337,19 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
     } else if (session.state === 'failed') {
       outcome = 'declined';
       title.textContent = session.amount ? 'Payment declined' : 'Not saved';
-      detail.textContent = TWILIO_REASONS[result.twilio_error_code] || (result.error_code === 'NO_PAYMENT' ? 'The payment never reached the gateway: nothing was charged.' : 'The payment did not go through.');
+      detail.textContent = TWILIO_REASONS[result.twilio_error_code] || (result.error_code === 'NO_PAYMENT' ? 'The payment never reached the gateway: nothing was charged.' : digital && result.error_message ? 'Reason: ' + result.error_message + '.' : 'The payment did not go through.');
+      if (digital && session.attempts && session.attempts.made > 1) detail.textContent += ' All ' + session.attempts.made + ' attempts on the link were used.';
       var codes = [];
       if (result.error_code) codes.push('Gateway code ' + result.error_code);
-      if (result.error_message) codes.push(result.error_message);
+      if (result.error_message && !digital) codes.push(result.error_message);
       if (result.twilio_error_code) codes.push('Twilio error ' + result.twilio_error_code);
       code.textContent = codes.join(' \u00b7 ');
     } else if (session.state === 'cancelled') {
       title.textContent = 'Payment cancelled';
-      detail.textContent = result.error_code === 'caller-hung-up' ? 'The caller hung up. Nothing was charged.' : result.error_code === 'caller-interrupted-with-star' ? 'The caller pressed star to stop. Nothing was charged.' : 'Nothing was charged.';
+      detail.textContent = digital ? 'Nothing was charged. The link no longer works.' : result.error_code === 'caller-hung-up' ? 'The caller hung up. Nothing was charged.' : result.error_code === 'caller-interrupted-with-star' ? 'The caller pressed star to stop. Nothing was charged.' : 'Nothing was charged.';
+    } else if (digital) {
+      title.textContent = 'Payment link expired';
+      detail.textContent = 'The customer did not pay before the link expired. Nothing was charged.';
     } else {
       title.textContent = 'Payment timed out';
       detail.textContent = 'The payment was not finished in time. Nothing was charged.';
@@ -251,7 +358,7 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
     box.hidden = false;
     var again = byId('new-payment');
     again.hidden = mode !== 'signed-in';
-    byId('result-next').textContent = mode === 'signed-in' ? 'To take another payment on this call, choose New payment.' : 'To take another payment, start it from your desktop.';
+    byId('result-next').textContent = mode !== 'signed-in' ? 'To take another payment, start it from your desktop.' : digital ? 'To take another payment, choose New payment.' : 'To take another payment on this call, choose New payment.';
     announce(title.textContent + '. ' + detail.textContent);
     if (focus) title.focus();
   }
@@ -274,6 +381,7 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
       stream.addEventListener('open', function () {
         if (source !== stream) return;
         live = true;
+        wasLive = true;
         retryDelay = 1000;
         render();
       });
@@ -322,24 +430,43 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
     act('/capture', { field: button.getAttribute('data-field') }, button);
   });
   byId('process').addEventListener('click', function () { act('/complete', {}, byId('process')); });
+  byId('send-again').addEventListener('click', function () {
+    if (!session) return;
+    var button = byId('send-again');
+    button.disabled = true;
+    api('POST', '/sessions/' + encodeURIComponent(session.id) + '/send-link', {}).then(function (answer) {
+      if (accept(answer)) announce('The payment link was texted again. The earlier link still works.');
+      render();
+    });
+  });
   byId('cancel').addEventListener('click', function () { act('/cancel', {}, byId('cancel')); });
 
   // ---- The start form (signed-in consoles)
   var form = byId('start-form');
+  // [field, check, message, required: always, or for one kind of payment only]
   var CHECKS = [
-    ['call_sid', function (v) { return /^CA[0-9a-fA-F]{32}$/.test(v); }, 'Enter the call SID: CA followed by 32 letters and digits', true],
+    ['call_sid', function (v) { return /^CA[0-9a-fA-F]{32}$/.test(v); }, 'Enter the call SID: CA followed by 32 letters and digits', 'agent'],
+    ['customer_phone', function (v) { return /^\+[1-9][0-9]{6,14}$/.test(v); }, 'Enter the phone number in international form, like +14155550100', 'digital'],
     ['amount', function (v) { return /^(0*[1-9][0-9]{0,6}(\.[0-9]{1,2})?|0*\.(0[1-9]|[1-9][0-9]?))$/.test(v); }, 'Enter an amount like 10.00 (above 0, at most 2 decimals), or leave it blank to save the card', false],
     ['currency', function (v) { return /^[A-Za-z]{3}$/.test(v); }, 'Enter a 3-letter currency code, like USD', true],
     ['reference', printable(255), 'The reference must be at most 255 characters, with no card number in it', false],
     ['customer_name', printable(100), 'The customer name must be at most 100 characters', false],
     ['customer_postal_code', function (v) { return /^[A-Za-z0-9][A-Za-z0-9 -]{0,15}$/.test(v); }, 'Enter the postal code in letters and digits (at most 16)', false],
-    ['customer_address', printable(200), 'The address must be at most 200 characters, with no card number in it', false],
-    ['customer_phone', function (v) { return /^\+[1-9][0-9]{6,14}$/.test(v); }, 'Enter the phone number in international form, like +14155550100', false]
+    ['customer_address', printable(200), 'The address must be at most 200 characters, with no card number in it', false]
   ];
   function printable(max) {
     return function (v) { return v.length <= max && !/[\u0000-\u001f\u007f]/.test(v) && !/[0-9]{12}/.test(v); };
   }
   function value(id) { var input = byId(id); return input ? input.value.trim() : ''; }
+  function digitalChosen() { var choice = byId('type-digital'); return !!choice && choice.checked && !choice.disabled; }
+  /** The form for the kind of payment chosen: a digital payment texts a link to the customer's mobile, no call needed. */
+  function showType() {
+    var digital = digitalChosen();
+    showFor(byId('start'), digital);
+    byId('start-button').textContent = digital ? 'Send link' : 'Start payment';
+    byId('customer_phone').setAttribute('aria-required', String(digital));
+    ['call_sid', 'customer_phone'].forEach(function (id) { markField(id, ''); });
+  }
   function markField(id, message) {
     var input = byId(id);
     var error = byId(id + '-error');
@@ -370,16 +497,24 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
   }
   function validate() {
     var errors = [];
+    var kind = digitalChosen() ? 'digital' : 'agent';
     CHECKS.forEach(function (check) {
+      var required = check[3];
+      // The call SID is hidden for a digital payment, and not sent.
+      if (check[0] === 'call_sid' && kind === 'digital') { markField(check[0], ''); return; }
       var v = value(check[0]);
-      var wrong = v === '' ? check[3] : !check[1](v);
+      var wrong = v === '' ? required === true || required === kind : !check[1](v);
       markField(check[0], wrong ? check[2] : '');
       if (wrong) errors.push({ field: check[0], message: check[2] });
     });
     return errors;
   }
   function startBody() {
-    var body = { type: 'agent', call_sid: value('call_sid'), connector: byId('connector').value, payment_method: byId('method-ach').checked ? 'ach' : 'card', currency: value('currency').toUpperCase() };
+    var digital = digitalChosen();
+    var body = { type: digital ? 'digital' : 'agent', payment_method: byId('method-ach').checked ? 'ach' : 'card', currency: value('currency').toUpperCase() };
+    // A digital session names no call: its link outlives the call, and the call stays free for another payment.
+    if (digital) body.connector = byId('gateway').value;
+    else { body.call_sid = value('call_sid'); body.connector = byId('connector').value; }
     if (value('amount')) body.amount = value('amount');
     if (value('reference')) body.reference = value('reference');
     var customer = {};
@@ -390,6 +525,9 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
     return body;
   }
   if (form) {
+    form.addEventListener('change', function (event) {
+      if (event.target.name === 'type') { showType(); if (!byId('start-errors').hidden) showErrors(validate(), true); }
+    });
     form.addEventListener('input', function (event) {
       startKey = null;
       // Once the agent corrects a field the form complained about, the complaint goes.
@@ -403,9 +541,10 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
       if (errors.length) return;
       starting = true;
       byId('start-button').disabled = true;
-      // The same key until the form changes: a double submit or a retry starts one session.
+      var body = startBody();
+      // The same key until the form changes: a double submit or a retry starts one session (and texts one link).
       startKey = startKey || randomKey();
-      api('POST', '/sessions', startBody(), { 'Idempotency-Key': startKey }).then(function (answer) {
+      api('POST', '/sessions', body, { 'Idempotency-Key': startKey }).then(function (answer) {
         starting = false;
         byId('start-button').disabled = false;
         if (!answer.ok) {
@@ -417,7 +556,7 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
         byId('start').hidden = true;
         accept(answer);
         follow();
-        announce('Payment started. Ask the caller for each field.');
+        announce(body.type === 'digital' ? 'Payment link texted to ' + body.customer.phone + '. Waiting for the customer.' : 'Payment started. Ask the caller for each field.');
         byId('payment-title').focus();
       });
     });
@@ -430,14 +569,15 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
       byId('result').hidden = true;
       byId('actions').hidden = false;
       ['amount', 'reference'].forEach(function (id) { byId(id).value = ''; });
-      byId('call_sid').value = call || '';
+      if (call) byId('call_sid').value = call;
       byId('start').hidden = false;
       byId('start-title').focus();
     });
     prefill(new URLSearchParams(window.location.search));
+    showType();
   }
 
-  // What the agent desktop knows: by URL (?call_sid=...) or by postMessage from an allowed origin.
+  // What the agent desktop knows: by URL (?call_sid=...&phone=...) or by postMessage from an allowed origin.
   function prefill(values) {
     var map = { call_sid: 'call_sid', amount: 'amount', currency: 'currency', reference: 'reference', name: 'customer_name', postal_code: 'customer_postal_code', address: 'customer_address', phone: 'customer_phone' };
     Object.keys(map).forEach(function (key) {
@@ -446,6 +586,8 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
     });
     var method = values.get('payment_method');
     if (method === 'ach' || method === 'card') byId(method === 'ach' ? 'method-ach' : 'method-card').checked = true;
+    var type = values.get('payment_type');
+    if ((type === 'agent' || type === 'digital') && !byId('type-' + type).disabled) { byId('type-' + type).checked = true; showType(); }
   }
   window.addEventListener('message', function (event) {
     if (ancestors.indexOf(event.origin) < 0 || event.source !== window.parent) return;

@@ -39,10 +39,14 @@ button:disabled { background: #e5e6e7; color: #505a5f; box-shadow: none; cursor:
 .summary dd { margin: 0; font-weight: 600; overflow-wrap: anywhere; }
 .sid { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 0.85rem; }
 .status-bar { display: flex; flex-wrap: wrap; gap: 0.5rem 1rem; align-items: center; justify-content: space-between; margin: 0.5rem 0; }
-.secure { display: flex; align-items: center; gap: 0.5rem; margin: 0; padding: 0.35rem 0.6rem; border-radius: 0.2rem; background: #f3f2f1; color: #0b0c0c; border: 2px solid #505a5f; }
-.secure-dot { width: 0.9rem; height: 0.9rem; border-radius: 50%; background: #505a5f; flex: none; }
-.secure[data-secure=true] { border-color: #00703c; background: #e6f2ec; }
-.secure[data-secure=true] .secure-dot { background: #00703c; }
+.secure, .presence { display: flex; align-items: center; gap: 0.5rem; margin: 0; padding: 0.35rem 0.6rem; border-radius: 0.2rem; background: #f3f2f1; color: #0b0c0c; border: 2px solid #505a5f; }
+.secure-dot, .presence-dot { width: 0.9rem; height: 0.9rem; border-radius: 50%; background: #505a5f; flex: none; }
+.secure[data-secure=true], .presence[data-present=true] { border-color: #00703c; background: #e6f2ec; }
+.secure[data-secure=true] .secure-dot, .presence[data-present=true] .presence-dot { background: #00703c; }
+.presence { margin: 0.5rem 0; font-weight: 600; }
+.choice-hint { margin-left: 1.75rem; }
+.notice { border-left: 6px solid #d4351c; background: #fef7f6; padding: 0.5rem 0.75rem; margin: 0.5rem 0; }
+.notice h3 { margin-top: 0; }
 .countdown { margin: 0; font-weight: 600; }
 .countdown.low { color: #d4351c; }
 .fields { list-style: none; padding: 0; margin: 0.5rem 0; }
