@@ -41,6 +41,21 @@ export function idKeyFor(method: PaymentMethod): IdKey {
   return method === 'tokenize' ? 'token_id' : 'charge_id';
 }
 
+/**
+ * What an answer this service wrote says, read back (from the journal, or from the pipeline's
+ * outcome): its `charge_id` or `token_id`, its error code and message; null for what it lacks.
+ */
+export function readWireAnswer(method: PaymentMethod, body: string | undefined): { id: string | null; errorCode: string | null; errorMessage: string | null } {
+  let answered: Record<string, unknown> = {};
+  try {
+    answered = JSON.parse(body ?? '{}') as Record<string, unknown>;
+  } catch {
+    answered = {};
+  }
+  const text = (value: unknown) => (typeof value === 'string' ? value : null);
+  return { id: text(answered[idKeyFor(method)]), errorCode: text(answered.error_code), errorMessage: text(answered.error_message) };
+}
+
 export function approvedAnswer(method: PaymentMethod, id: string, parameters?: Record<string, string>): WireAnswer {
   return wire(200, withParameters({ [idKeyFor(method)]: id, error_code: null, error_message: null }, parameters));
 }

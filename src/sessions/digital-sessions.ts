@@ -1,4 +1,4 @@
-import { idKeyFor } from '../contract/connector-answer';
+import { idKeyFor, readWireAnswer } from '../contract/connector-answer';
 import { protect } from '../contract/sensitive-fields';
 import { ConnectorNotConfigured, LinkExpired, SessionEnded, SessionNotFound, ValidationFailed } from '../errors';
 import type { Metrics } from '../observability/metrics';
@@ -245,18 +245,12 @@ export class DigitalSessions {
 
 /** The session's result from the pipeline's answer: its id or its error, and the card's brand and last 4. */
 function resultOf(outcome: PaymentOutcome): SessionResult {
-  const idKey = idKeyFor(outcome.method ?? 'charge');
-  let answered: Record<string, unknown> = {};
-  try {
-    answered = JSON.parse(outcome.answer.body) as Record<string, unknown>;
-  } catch {
-    answered = {};
-  }
-  const text = (value: unknown) => (typeof value === 'string' ? value : null);
+  const method = outcome.method ?? 'charge';
+  const answered = readWireAnswer(method, outcome.answer.body);
   return {
-    [idKey]: text(answered[idKey]),
-    error_code: text(answered.error_code) ?? (outcome.outcome === 'approved' ? null : (outcome.errorCode ?? null)),
-    error_message: text(answered.error_message),
+    [idKeyFor(method)]: answered.id,
+    error_code: answered.errorCode ?? (outcome.outcome === 'approved' ? null : (outcome.errorCode ?? null)),
+    error_message: answered.errorMessage,
     twilio_error_code: null,
     transaction_id: outcome.transactionId ?? null,
     card_brand: outcome.tender === 'ach' ? 'ach' : (outcome.cardBrand ?? null),

@@ -1,4 +1,4 @@
-import { idKeyFor } from '../contract/connector-answer';
+import { idKeyFor, readWireAnswer } from '../contract/connector-answer';
 import type { Logger } from '../logging/logger';
 import type { JournalRecord } from '../store/journal';
 import type { SessionStore } from '../store/session-store';
@@ -100,13 +100,6 @@ export class SessionSweeper {
 
 /** A session's result from the journal's record of its payment: the id Twilio was answered, or the error. */
 function resultOf(payment: JournalRecord): SessionResult {
-  const idKey = idKeyFor(payment.method);
-  let id: string | null = null;
-  try {
-    const answered = JSON.parse(payment.answer?.body ?? '{}') as Record<string, unknown>;
-    id = typeof answered[idKey] === 'string' ? (answered[idKey] as string) : null;
-  } catch {
-    id = null;
-  }
-  return { [idKey]: id, error_code: payment.errorCode, error_message: payment.errorMessage, twilio_error_code: null };
+  const { id } = readWireAnswer(payment.method, payment.answer?.body);
+  return { [idKeyFor(payment.method)]: id, error_code: payment.errorCode, error_message: payment.errorMessage, twilio_error_code: null };
 }

@@ -84,4 +84,10 @@ export class PageVisitor {
   async pay(fields: Record<string, string>): Promise<request.Response> {
     return this.agent.post(this.path).type('form').send({ _csrf: this.csrf, attempt: this.attempt, ...fields }).redirects(0);
   }
+
+  /** The page a POST's 303 sends the browser to. */
+  async follow(answer: request.Response): Promise<request.Response> {
+    expect(answer.status).toBe(303);
+    return this.agent.get(answer.headers.location!);
+  }
 }

@@ -37,6 +37,20 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** A service with payment sessions on: Twilio is the simulator, PUBLIC_URL its own loopback port. */
+export function sessionSettings(where: { port: number; dataDir: string; simulatorUrl: string; clientsFile: string }): Record<string, string> {
+  return {
+    PORT: String(where.port),
+    DATA_DIR: where.dataDir,
+    PUBLIC_URL: `http://127.0.0.1:${where.port}`,
+    TWILIO_ACCOUNT_SID: ACCOUNT_SID,
+    TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+    TWILIO_API_BASE: where.simulatorUrl,
+    API_CLIENTS_FILE: where.clientsFile,
+    TOKEN_SIGNING_KEY,
+  };
+}
+
 export async function startSessionStack(env: Record<string, string> = {}): Promise<SessionStack> {
   const connectors: Record<string, ConnectorConfig> = {};
   const simulator = await startSimulator({ host: '127.0.0.1', port: 0, authToken: AUTH_TOKEN, connectors });
@@ -48,18 +62,7 @@ export async function startSessionStack(env: Record<string, string> = {}): Promi
     standardClients().map((client) => (client.client_id === 'crm' ? { ...client, webhook_url: receiver.url } : client)),
   );
   const port = await freePort();
-  const started = startService({
-    PORT: String(port),
-    DATA_DIR: dataDir,
-    PUBLIC_URL: `http://127.0.0.1:${port}`,
-    TWILIO_ACCOUNT_SID: ACCOUNT_SID,
-    TWILIO_AUTH_TOKEN: AUTH_TOKEN,
-    TWILIO_API_BASE: simulator.url,
-    API_CLIENTS_FILE: clientsFile,
-    TOKEN_SIGNING_KEY,
-    ADMIN_TOKEN,
-    ...env,
-  });
+  const started = startService({ ...sessionSettings({ port, dataDir, simulatorUrl: simulator.url, clientsFile }), ADMIN_TOKEN, ...env });
   // A service that refuses to start leaves nothing running behind it.
   const service = await started.catch(async (error: unknown) => {
     await simulator.stop();

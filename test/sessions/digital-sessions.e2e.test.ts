@@ -1,11 +1,8 @@
-import path from 'node:path';
-import Database from 'better-sqlite3';
 import request from 'supertest';
 import { eventually } from '../helpers/eventually';
 import { expectNoneOf, expectNoSecrets } from '../helpers/leaks';
-import { startSessionStack, type SessionStack } from '../helpers/session-stack';
-import { SQLITE_FILE } from '../../src/store/sqlite-journal';
-import { CUSTOMER_PHONE, DECLINED_CARD, DIGITAL_ENV } from '../helpers/pay-page';
+import { ADMIN_TOKEN, startSessionStack, type SessionStack } from '../helpers/session-stack';
+import { CUSTOMER_PHONE, DECLINED_CARD, DIGITAL_ENV, PageVisitor, expireNow, journalRecords } from '../helpers/pay-page';
 import { BANK_ACCOUNT, CVV, ROUTING, VISA } from '../helpers/test-data';
 
 /**
@@ -39,32 +36,7 @@ async function createDigital(body: Record<string, unknown> = {}): Promise<Create
   return answer.body as Created;
 }
 const get = async (id: string) => (await api().get(`/v1/sessions/${id}`).set('Authorization', `Bearer ${token}`)).body;
-const journal = async (transactionId: string) =>
-  (await request(stack.service.url).get(`/transactions/${encodeURIComponent(transactionId)}`).set('Authorization', 'Bearer admin-token-for-sessions-0123456789')).body;
 
-/** The customer's browser: loads the page (keeping its cookie) and posts the form as a browser would. */
-class Customer {
-  readonly agent = request.agent(stack.service.url);
-  readonly path: string;
-  csrf = '';
-  attempt = '';
-  constructor(linkUrl: string) {
-    this.path = new URL(linkUrl).pathname;
-  }
-  async open(): Promise<request.Response> {
-    const page = await this.agent.get(this.path);
-    this.csrf = /name="_csrf" value="([^"]+)"/.exec(page.text)?.[1] ?? '';
-    this.attempt = /name="attempt" value="(\d+)"/.exec(page.text)?.[1] ?? '';
-    return page;
-  }
-  async pay(fields: Record<string, string>): Promise<request.Response> {
-    return this.agent.post(this.path).type('form').send({ _csrf: this.csrf, attempt: this.attempt, ...fields }).redirects(0);
-  }
-  async follow(answer: request.Response): Promise<request.Response> {
-    expect(answer.status).toBe(303);
-    return this.agent.get(answer.headers.location!);
-  }
-}
 const CARD = { card_number: VISA, expiry: '08/30', security_code: '123', postal_code: '94111' };
 
 describe('a digital session', () => {
@@ -83,7 +55,7 @@ describe('a digital session', () => {
     expect(inbox[0]!.body).toMatch(/^Acme Water: pay USD 25\.00 for inv-1 securely at http/);
     await eventually(async () => ((await get(created.id)).sms?.state === 'delivered' ? true : undefined), 'the delivery recorded');
 
-    const customer = new Customer(created.link_url!);
+    const customer = new PageVisitor(stack.service.url, created.link_url!);
     const page = await customer.open();
     expect(page.status).toBe(200);
     expect(page.headers['content-security-policy']).toBe("default-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'");
@@ -99,7 +71,7 @@ describe('a digital session', () => {
     const session = await get(created.id);
     expect(session).toMatchObject({ state: 'succeeded', attempts: { made: 1, allowed: 3 }, result: { transaction_id: `${created.id}:1`, card_brand: 'visa', last4: '1111', error_code: null } });
     expect(paid.text).toContain(session.result.charge_id);
-    expect((await journal(`${created.id}:1`)).records[0]).toMatchObject({ status: 'approved', last4: '1111' });
+    expect((await journalRecords(stack, ADMIN_TOKEN, `${created.id}:1`))[0]).toMatchObject({ status: 'approved', last4: '1111' });
     await eventually(
       async () => stack.receiver.received.map((hook) => JSON.parse(hook.body) as { type: string; data: { id: string } }).find((hook) => hook.data.id === created.id && hook.type === 'session.succeeded'),
       'the webhook',
@@ -119,7 +91,7 @@ describe('a digital session', () => {
   test('when the first card is declined, then the same link takes a second attempt that succeeds: two attempts, one charge', async () => {
     const created = await createDigital({ send_sms: false });
     expect(created.sms).toBeNull();
-    const customer = new Customer(created.link_url!);
+    const customer = new PageVisitor(stack.service.url, created.link_url!);
     await customer.open();
     const declined = await customer.follow(await customer.pay({ ...CARD, card_number: DECLINED_CARD }));
     expect(declined.text).toContain('Your last payment attempt was declined');
@@ -128,34 +100,34 @@ describe('a digital session', () => {
 
     // The form of attempt 1, sent again (a reload of the POST): nothing happens.
     await customer.follow(await customer.pay(CARD));
-    expect((await journal(`${created.id}:2`)).records ?? []).toEqual([]);
+    expect(await journalRecords(stack, ADMIN_TOKEN, `${created.id}:2`)).toEqual([]);
 
     await customer.open();
     const paid = await customer.follow(await customer.pay(CARD));
     expect(paid.text).toContain('Payment successful');
     expect(await get(created.id)).toMatchObject({ state: 'succeeded', attempts: { made: 2 }, result: { transaction_id: `${created.id}:2` } });
-    expect((await journal(`${created.id}:1`)).records[0].status).toBe('declined');
-    expect((await journal(`${created.id}:2`)).records[0].status).toBe('approved');
+    expect((await journalRecords(stack, ADMIN_TOKEN, `${created.id}:1`))[0]!.status).toBe('declined');
+    expect((await journalRecords(stack, ADMIN_TOKEN, `${created.id}:2`))[0]!.status).toBe('approved');
   });
 
   test('when the form is submitted twice at once, then one charge', async () => {
     const created = await createDigital({ send_sms: false });
-    const customer = new Customer(created.link_url!);
+    const customer = new PageVisitor(stack.service.url, created.link_url!);
     await customer.open();
     const answers = await Promise.all([customer.pay(CARD), customer.pay(CARD), customer.pay(CARD)]);
     expect(answers.map((answer) => answer.status)).toEqual([303, 303, 303]);
     await eventually(async () => ((await get(created.id)).state === 'succeeded' ? true : undefined), 'the payment');
     expect((await get(created.id)).attempts.made).toBe(1);
-    expect((await journal(`${created.id}:1`)).records).toHaveLength(1);
-    expect((await journal(`${created.id}:2`)).records ?? []).toEqual([]);
+    expect(await journalRecords(stack, ADMIN_TOKEN, `${created.id}:1`)).toHaveLength(1);
+    expect(await journalRecords(stack, ADMIN_TOKEN, `${created.id}:2`)).toEqual([]);
   });
 
   test('when the form comes without its CSRF token or with another link\'s, then nothing is charged and the page asks for it again', async () => {
     const created = await createDigital({ send_sms: false });
     const other = await createDigital({ send_sms: false });
-    const customer = new Customer(created.link_url!);
+    const customer = new PageVisitor(stack.service.url, created.link_url!);
     await customer.open();
-    const stranger = new Customer(other.link_url!);
+    const stranger = new PageVisitor(stack.service.url, other.link_url!);
     await stranger.open();
     for (const csrf of ['', stranger.csrf]) {
       const answer = await customer.agent.post(customer.path).type('form').send({ _csrf: csrf, attempt: '1', ...CARD }).redirects(0);
@@ -163,12 +135,12 @@ describe('a digital session', () => {
       expect((await customer.follow(answer)).text).toContain('Nothing was charged');
     }
     expect((await get(created.id)).attempts.made).toBe(0);
-    expect((await journal(`${created.id}:1`)).records ?? []).toEqual([]);
+    expect(await journalRecords(stack, ADMIN_TOKEN, `${created.id}:1`)).toEqual([]);
   });
 
   test('when the form has mistakes, then the page names the fields (never their values) and nothing is charged', async () => {
     const created = await createDigital({ send_sms: false });
-    const customer = new Customer(created.link_url!);
+    const customer = new PageVisitor(stack.service.url, created.link_url!);
     await customer.open();
     const answer = await customer.pay({ card_number: '4111111111111112', expiry: '01/20', security_code: '12', postal_code: '' });
     expect(answer.headers.location).toBe(`${customer.path}?problems=card_number:invalid,expiry:expired,security_code:length,postal_code:missing`);
@@ -181,7 +153,7 @@ describe('a digital session', () => {
 
     // A brand the session does not accept is refused before the gateway.
     const mastercardOnly = await createDigital({ send_sms: false, valid_card_types: ['mastercard'] });
-    const other = new Customer(mastercardOnly.link_url!);
+    const other = new PageVisitor(stack.service.url, mastercardOnly.link_url!);
     await other.open();
     const refused = await other.pay(CARD);
     expect(refused.headers.location).toBe(`${other.path}?problems=card_number:brand`);
@@ -190,28 +162,26 @@ describe('a digital session', () => {
 
   test('when a link is past its expiry, then 410 and no charge, even for a form loaded before', async () => {
     const created = await createDigital({ send_sms: false });
-    const customer = new Customer(created.link_url!);
+    const customer = new PageVisitor(stack.service.url, created.link_url!);
     await customer.open();
     // The clock moves on: the session's expiry is now in the past.
-    const db = new Database(path.join(path.dirname(stack.clientsFile), SQLITE_FILE));
-    db.prepare('UPDATE sessions SET expires_at = ?, resource = json_set(resource, \'$.expires_at\', ?) WHERE id = ?').run(Date.now() - 1000, new Date(Date.now() - 1000).toISOString(), created.id);
-    db.close();
+    expireNow(stack, created.id);
     const answer = await customer.pay(CARD);
     expect(answer.status).toBe(410);
     expect(answer.text).toContain('This payment link has expired');
     expect((await get(created.id)).state).toBe('expired');
-    expect((await journal(`${created.id}:1`)).records ?? []).toEqual([]);
+    expect(await journalRecords(stack, ADMIN_TOKEN, `${created.id}:1`)).toEqual([]);
     expect((await customer.open()).status).toBe(410);
   });
 
   test('when the client cancels the session, then the link shows it cancelled and takes no payment', async () => {
     const created = await createDigital({ send_sms: false });
-    const customer = new Customer(created.link_url!);
+    const customer = new PageVisitor(stack.service.url, created.link_url!);
     await customer.open();
     expect((await api().post(`/v1/sessions/${created.id}/cancel`).set('Authorization', `Bearer ${token}`)).status).toBe(200);
     const page = await customer.follow(await customer.pay(CARD));
     expect(page.text).toContain('This payment was cancelled');
-    expect((await journal(`${created.id}:1`)).records ?? []).toEqual([]);
+    expect(await journalRecords(stack, ADMIN_TOKEN, `${created.id}:1`)).toEqual([]);
   });
 
   test('when a delivery status comes unsigned or forged, then it is refused and the session keeps what Twilio really said', async () => {
@@ -251,7 +221,7 @@ describe('a digital session', () => {
 
   test('when the page sends heartbeats, then the session shows the customer present and counts per field (never characters); a heartbeat without the page\'s CSRF token is refused', async () => {
     const created = await createDigital({ send_sms: false, payment_method: 'ach' });
-    const customer = new Customer(created.link_url!);
+    const customer = new PageVisitor(stack.service.url, created.link_url!);
     const page = await customer.open();
     expect(page.text).toContain('Routing number');
     const beat = await customer.agent.post(`${customer.path}/presence`).set('X-CSRF-Token', customer.csrf).send({ typed: { routing_number: 4, account_number: 0 } });

@@ -3,10 +3,10 @@ import path from 'node:path';
 import request from 'supertest';
 import { verifyWebhookSignature } from '../../src/sessions/webhook-delivery';
 import { startSimulator } from '../../src/simulator/simulator-server';
-import { CRM_SECRET, TOKEN_SIGNING_KEY, WEBHOOK_SECRET, eventually, standardClients, writeClients } from '../helpers/api-clients';
+import { CRM_SECRET, WEBHOOK_SECRET, eventually, standardClients, writeClients } from '../helpers/api-clients';
 import { temporaryDataDir } from '../helpers/service';
 import { startServiceProcess, type ServiceProcess } from '../helpers/service-process';
-import { ACCOUNT_SID, AUTH_TOKEN, freePort } from '../helpers/session-stack';
+import { AUTH_TOKEN, freePort, sessionSettings } from '../helpers/session-stack';
 import { WebhookReceiver } from '../helpers/webhooks';
 
 /**
@@ -23,16 +23,7 @@ test('when the service is killed while the webhook receiver is down, then the we
   const clientsFile = path.join(dataDir, 'api-clients.json');
   writeClients(clientsFile, standardClients().map((client) => (client.client_id === 'crm' ? { ...client, webhook_url: `http://127.0.0.1:${receiverPort}/hooks`, progress_events: false } : client)));
   const port = await freePort();
-  const env = {
-    PORT: String(port),
-    DATA_DIR: dataDir,
-    PUBLIC_URL: `http://127.0.0.1:${port}`,
-    TWILIO_ACCOUNT_SID: ACCOUNT_SID,
-    TWILIO_AUTH_TOKEN: AUTH_TOKEN,
-    TWILIO_API_BASE: simulator.url,
-    API_CLIENTS_FILE: clientsFile,
-    TOKEN_SIGNING_KEY,
-  };
+  const env = sessionSettings({ port, dataDir, simulatorUrl: simulator.url, clientsFile });
   let service: ServiceProcess | undefined = await startServiceProcess(env);
   try {
     const token = (await request(service.url).post('/oauth/token').auth('crm', CRM_SECRET).type('form').send({ grant_type: 'client_credentials' })).body.access_token as string;
