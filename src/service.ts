@@ -33,10 +33,10 @@ export async function start(options: StartOptions = {}): Promise<RunningService>
   const config = loadConfig(options.env);
   const logger = options.logger ?? createLogger(config.logLevel);
   const parts = await composeService(config, logger, { gatewayClient: options.gatewayClient });
-  const { app, acceptConnection } = createApp({ ...parts, config, logger });
+  const { app, handle, acceptConnection } = createApp({ ...parts, config, logger });
   let listening: Listening;
   try {
-    listening = await listen(app, acceptConnection, config, logger);
+    listening = await listen(handle, acceptConnection, config, logger);
   } catch (error) {
     await parts.teardown();
     throw error;
@@ -72,7 +72,12 @@ interface Listening {
  * The HTTP server: Twilio sends one small request at once, so a client that trickles it is cut
  * (slow loris) and a head larger than Twilio's could need is refused.
  */
-async function listen(app: Express, acceptConnection: (socket: Socket) => void, config: Config, logger: Logger): Promise<Listening> {
+async function listen(
+  handle: (req: http.IncomingMessage, res: http.ServerResponse) => void,
+  acceptConnection: (socket: Socket) => void,
+  config: Config,
+  logger: Logger,
+): Promise<Listening> {
   // Once stopping, every answer closes its connection, so that a keep-alive client cannot
   // send another request on it that the shutdown deadline would cut.
   let draining = false;
@@ -88,7 +93,7 @@ async function listen(app: Express, acceptConnection: (socket: Socket) => void, 
       if (draining) res.setHeader('Connection', 'close');
       unanswered.add(res);
       res.once('close', () => unanswered.delete(res));
-      app(req, res);
+      handle(req, res);
     },
   );
   server.keepAliveTimeout = config.keepAliveTimeoutMs;

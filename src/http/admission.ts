@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Request, RequestHandler, Response } from 'express';
+import type { RequestHandler } from 'express';
 import { answerFailure } from '../contract/connector-answer';
 import { HeadersTooLarge, RequestTimeout, TooManyConnections } from '../errors';
 import type { Logger } from '../logging/logger';
@@ -9,7 +9,7 @@ import type { Metrics } from '../observability/metrics';
 import type { AuthThrottle } from './auth-throttle';
 import { answerRequestFailure } from './answer-error';
 import { clientAddress } from './client-address';
-import { contextOf } from './request-context';
+import { contextOf, type RequestContext } from './request-context';
 
 /** Basic credentials take well under 200 bytes and a bearer token under 1 KB; more is not a credential. */
 export const AUTHORIZATION_HEADER_BYTES = 2048;
@@ -75,39 +75,49 @@ export class Admission {
    * it still managed to send is dropped, unlogged (the refusal is counted in a metric instead).
    */
   readonly dropRefused: RequestHandler = (req, _res, next) => {
-    if (this.refusedSockets.has(req.socket)) req.socket.destroy();
-    else next();
+    if (!this.droppedRefused(req)) next();
   };
+
+  /** True when the request came on a connection refused at accept time: it is dropped, unlogged. */
+  droppedRefused(req: IncomingMessage): boolean {
+    if (!this.refusedSockets.has(req.socket)) return false;
+    req.socket.destroy();
+    return true;
+  }
 
   /** After the request log: the checks every request passes before a route reads anything. */
   middleware(): RequestHandler {
     return (req, res, next) => {
-      const context = contextOf(res);
-      const socketSlot = this.socketSlots.get(req.socket);
-      let requestSlot: (() => void) | undefined;
-      context.onAuthenticated = () => {
-        socketSlot?.();
-        requestSlot?.();
-      };
-      this.watchBody(req, res);
-
-      if (Buffer.byteLength(req.get('authorization') ?? '') > AUTHORIZATION_HEADER_BYTES) {
-        this.options.throttle.fail({ address: context.clientAddress });
-        res.setHeader('Connection', 'close');
-        throw new HeadersTooLarge('The Authorization header is larger than the service accepts');
-      }
-      if (this.options.isTrustedProxy(req.socket.remoteAddress ?? '')) {
-        const refusal = this.take(context.clientAddress, false);
-        if (refusal) {
-          this.refuse(refusal);
-          res.setHeader('Connection', 'close');
-          throw new TooManyConnections(refusalMessage, 1);
-        }
-        requestSlot = once(() => this.give(context.clientAddress, false));
-        context.whenOver.push(requestSlot);
-      }
+      this.admit(req, res, contextOf(res));
       next();
     };
+  }
+
+  /** The checks of middleware(), for the connector endpoint too: throws the refusal. */
+  admit(req: IncomingMessage, res: ServerResponse, context: RequestContext): void {
+    const socketSlot = this.socketSlots.get(req.socket);
+    let requestSlot: (() => void) | undefined;
+    context.onAuthenticated = () => {
+      socketSlot?.();
+      requestSlot?.();
+    };
+    this.watchBody(req, res);
+
+    if (Buffer.byteLength(req.headers.authorization ?? '') > AUTHORIZATION_HEADER_BYTES) {
+      this.options.throttle.fail({ address: context.clientAddress });
+      res.setHeader('Connection', 'close');
+      throw new HeadersTooLarge('The Authorization header is larger than the service accepts');
+    }
+    if (this.options.isTrustedProxy(req.socket.remoteAddress ?? '')) {
+      const refusal = this.take(context.clientAddress, false);
+      if (refusal) {
+        this.refuse(refusal);
+        res.setHeader('Connection', 'close');
+        throw new TooManyConnections(refusalMessage, 1);
+      }
+      requestSlot = once(() => this.give(context.clientAddress, false));
+      context.whenOver.push(requestSlot);
+    }
   }
 
   /**
@@ -115,7 +125,7 @@ export class Admission {
    * connection closed; one that never comes after an early answer (a 401 sent before reading
    * it) closes its connection. Twilio sends its body with its headers.
    */
-  private watchBody(req: Request, res: Response): void {
+  private watchBody(req: IncomingMessage, res: ServerResponse): void {
     const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
     if (!hasBody) return;
     const deadline = setTimeout(() => {

@@ -1,4 +1,5 @@
-import type { ErrorRequestHandler, Response } from 'express';
+import type { ServerResponse } from 'node:http';
+import type { ErrorRequestHandler } from 'express';
 import { answerFailure, type WireAnswer } from '../contract/connector-answer';
 import { BridgeError, MalformedBody, NotFound, PayloadTooLarge, Unauthorized, UnsupportedEncoding } from '../errors';
 import type { Logger } from '../logging/logger';
@@ -14,7 +15,7 @@ export function answerErrors(logger: Logger): ErrorRequestHandler {
  * deadline), through the contract's one failure-to-answer function. A request already answered
  * keeps its answer and its log line's outcome.
  */
-export function answerRequestFailure(res: Response, error: unknown, logger: Logger): void {
+export function answerRequestFailure(res: ServerResponse, error: unknown, logger: Logger): void {
   const context = contextOf(res);
   const { failure, answer, outcome } = answerFailure(fromLibrary(error) ?? error, { method: context.payMethod ?? 'charge', logger, requestId: context.requestId });
   if (res.headersSent) return;
@@ -25,18 +26,26 @@ export function answerRequestFailure(res: Response, error: unknown, logger: Logg
     // Not a connector endpoint: no charge_id, and a Bearer challenge.
     if (failure instanceof Unauthorized) res.setHeader('WWW-Authenticate', `Bearer realm="${context.bearerRealm}"`);
     markAnswered(context, failure.httpStatus);
-    res.status(failure.httpStatus).json({ error_code: failure.code, error_message: failure.message });
+    writeJson(res, failure.httpStatus, JSON.stringify({ error_code: failure.code, error_message: failure.message }));
     return;
   }
   sendAnswer(res, answer);
 }
 
 /** Sends an answer exactly as built (or as the journal kept it). */
-export function sendAnswer(res: Response, answer: WireAnswer): void {
+export function sendAnswer(res: ServerResponse, answer: WireAnswer): void {
   markAnswered(contextOf(res), answer.httpStatus);
   if (res.headersSent) return;
   if (answer.httpStatus === 401) res.setHeader('WWW-Authenticate', 'Basic realm="pay-connector", charset="UTF-8"');
-  res.status(answer.httpStatus).type('application/json').send(answer.body);
+  writeJson(res, answer.httpStatus, answer.body);
+}
+
+/** What Express's `res.status().json()` writes, with node's own calls: the connector endpoint has no Express response. */
+function writeJson(res: ServerResponse, status: number, body: string): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
 }
 
 /**

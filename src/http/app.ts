@@ -1,5 +1,7 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import express, { type Express } from 'express';
+import proxyAddress from 'proxy-addr';
 import { NotFound } from '../errors';
 import type { Logger } from '../logging/logger';
 import type { ConnectorCatalog } from '../mapping/connectors';
@@ -19,7 +21,7 @@ import { webhookAdminRoutes } from './webhook-admin-routes';
 import { requestLog } from './request-log';
 import type { Metrics } from '../observability/metrics';
 import { operationsRoutes } from './operations-routes';
-import { connectorRoutes } from './routes';
+import { connectorEndpoint, connectorPaths } from './routes';
 import { transactionsRoutes } from './transactions-routes';
 import type { Config } from '../config/settings';
 import type { TransactionJournal } from '../store/journal';
@@ -52,7 +54,10 @@ export interface AppParts {
 }
 
 export interface App {
+  /** Every route but the payment route. */
   app: Express;
+  /** The server's request listener: a payment to the connector endpoint, anything else to Express. */
+  handle(req: IncomingMessage, res: ServerResponse): void;
   /** The HTTP server's 'connection' listener: the unauthenticated limits start with the connection. */
   acceptConnection(socket: Socket): void;
 }
@@ -93,15 +98,7 @@ export function createApp({ catalog, payments, journal, metrics, sandboxUrl, cre
       throttle,
     }),
   );
-  app.use(
-    connectorRoutes(payments, {
-      catalog,
-      throttle,
-      credentialHash,
-      allowedAccounts: config.allowedAccounts,
-      bodyLimitBytes: config.bodyLimitBytes,
-    }),
-  );
+  app.use(connectorPaths());
   if (config.adminToken) app.use(transactionsRoutes(journal, config.adminToken, throttle));
   if (sessions) {
     app.use(oauthRoutes({ clients: sessions.clients, tokens: sessions.tokens, throttle, logger }));
@@ -154,5 +151,24 @@ export function createApp({ catalog, payments, journal, metrics, sandboxUrl, cre
     throw new NotFound('No such path; POST / or /connectors/{name}');
   });
   app.use(answerErrors(logger));
-  return { app, acceptConnection: admission.connection };
+
+  const payment = connectorEndpoint({
+    payments,
+    catalog,
+    throttle,
+    credentialHash,
+    allowedAccounts: config.allowedAccounts,
+    bodyLimitBytes: config.bodyLimitBytes,
+    admission,
+    peerAddress: (req) => proxyAddress(req, trustProxy),
+    metrics,
+    logger,
+  });
+  return {
+    app,
+    handle: (req, res) => {
+      if (!payment(req, res)) app(req, res);
+    },
+    acceptConnection: admission.connection,
+  };
 }

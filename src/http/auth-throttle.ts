@@ -14,14 +14,20 @@ export const AUTH_FAILURES_PER_ADDRESS = 100;
  */
 export const AUTH_THROTTLE_ENTRIES = 50_000;
 
-/** Who is trying to authenticate. */
+/** Who is trying to authenticate. Read-only: its keys are worked out once, on first use. */
 export interface AuthSubject {
   /** The client address (clientAddress: IPv4, or IPv6 /64). */
-  address: string;
+  readonly address: string;
   /** The account the credentials name, when they name one: guesses at one account are counted together. */
-  account?: string;
+  readonly account?: string;
   /** Tells one set of credentials from another (a keyed hash), for payments in flight. */
-  credential?: string;
+  readonly credential?: string;
+}
+
+interface SubjectKeys {
+  address: string;
+  account: string | undefined;
+  proof: string;
 }
 
 /** How a request whose credentials were in doubt ended. */
@@ -50,6 +56,8 @@ export class AuthThrottle {
   private readonly proven = new LRUCache<string, true>({ max: AUTH_THROTTLE_ENTRIES, ttl: AUTH_FAILURE_WINDOW_SECONDS * 1000 });
   /** Per address or account key: the credentials in doubt in flight, and how many requests carry each. */
   private readonly inDoubt = new Map<string, Map<string, number>>();
+  /** One request asks up to four times (check, fail or isProven, begin, end): its hashes are made once. */
+  private readonly subjectKeys = new WeakMap<AuthSubject, SubjectKeys>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -106,12 +114,17 @@ export class AuthThrottle {
     return this.failures.size + this.proven.size;
   }
 
-  private keysOf(subject: AuthSubject) {
-    return {
-      address: `a:${subject.address}`,
-      account: subject.account === undefined ? undefined : `u:${digest(subject.address, subject.account)}`,
-      proof: digest(subject.address, subject.account ?? '', subject.credential ?? ''),
-    };
+  private keysOf(subject: AuthSubject): SubjectKeys {
+    let keys = this.subjectKeys.get(subject);
+    if (!keys) {
+      keys = {
+        address: `a:${subject.address}`,
+        account: subject.account === undefined ? undefined : `u:${digest(subject.address, subject.account)}`,
+        proof: digest(subject.address, subject.account ?? '', subject.credential ?? ''),
+      };
+      this.subjectKeys.set(subject, keys);
+    }
+    return keys;
   }
 
   private window(key: string): Window | undefined {

@@ -1,4 +1,5 @@
-import type { Request, RequestHandler, Response } from 'express';
+import type { IncomingMessage } from 'node:http';
+import type { Request } from 'express';
 import { Unauthorized } from '../errors';
 import type { GatewayConnector, ConnectorCatalog } from '../mapping/connectors';
 import type { Credentials } from '../mapping/values';
@@ -6,7 +7,7 @@ import { gatewayAccount, type GatewayAccount } from '../payments/gateway-account
 import { secret } from '../redaction/secret';
 import type { KeyedHash } from '../security/keyed-hash';
 import type { AuthSubject, AuthThrottle } from './auth-throttle';
-import { contextOf, markAuthenticated } from './request-context';
+import { markAuthenticated, type RequestContext } from './request-context';
 
 /** Who a connector request is from, once its Basic credentials passed. */
 export interface Payer {
@@ -29,54 +30,53 @@ export interface BasicAuthenticationOptions {
  * (pass-through: the gateway alone can prove them) or against the configured ones, then against
  * ALLOWED_ACCOUNTS by the account they identify. Every failure is counted by the throttle before
  * the answer; credentials only the gateway can judge count as a failure while their payment is in
- * flight (AuthThrottle).
+ * flight (AuthThrottle). Throws Unauthorized (or the throttle's refusal).
  */
-export function basicAuthentication({ catalog, throttle, credentialHash, allowedAccounts }: BasicAuthenticationOptions): RequestHandler {
-  return (req, res, next) => {
-    const context = contextOf(res);
-    const connector = catalog.get(req.params.name as string | undefined);
-    context.connector = connector.name;
-    const check = connector.mapping.credentials;
-    const { given, username, password } = basicCredentials(req);
-    // An account known by its secret (NMI) is not guessed by username: only the address limit applies.
-    const subject: AuthSubject = { address: context.clientAddress, account: check.account === 'password' ? undefined : `${connector.name}:${username}` };
-    const wellFormed = check.accepts(username, password);
-    const credentials: Credentials = { username, password: secret.hidden(password) };
-    const account = wellFormed ? gatewayAccount(connector.name, check.account, credentials, credentialHash) : undefined;
-    subject.credential = account?.credentialHash;
-    throttle.check(subject);
-
-    if (!account) {
-      throttle.fail(subject);
-      throw new Unauthorized(
-        given ? `The Basic auth credentials are not valid for ${connector.name}${check.hint ? `: ${check.hint}` : ''}` : 'HTTP Basic auth is required',
-      );
-    }
-    if (allowedAccounts && ![account.id, ...account.formerIds].some((id) => allowedAccounts.has(id))) {
-      throttle.fail(subject);
-      throw new Unauthorized('This gateway account may not use this service');
-    }
-
-    const proven = check.proves || throttle.isProven(subject);
-    const end = throttle.begin(subject, !proven);
-    if (proven) markAuthenticated(context);
-    context.whenOver.push((status) => {
-      const accepted = context.outcome === 'approved' || context.outcome === 'declined';
-      if (accepted) markAuthenticated(context);
-      end(status === 401 ? 'refused' : accepted ? 'accepted' : 'other');
-    });
-    res.locals.payer = { connector, credentials, account } satisfies Payer;
-    next();
+export function authenticatePayer(
+  { catalog, throttle, credentialHash, allowedAccounts }: BasicAuthenticationOptions,
+  req: IncomingMessage,
+  connectorName: string | undefined,
+  context: RequestContext,
+): Payer {
+  const connector = catalog.get(connectorName);
+  context.connector = connector.name;
+  const check = connector.mapping.credentials;
+  const { given, username, password } = basicCredentials(req);
+  const credentials: Credentials = { username, password: secret.hidden(password) };
+  const account = check.accepts(username, password) ? gatewayAccount(connector.name, check.account, credentials, credentialHash) : undefined;
+  // An account known by its secret (NMI) is not guessed by username: only the address limit applies.
+  const subject: AuthSubject = {
+    address: context.clientAddress,
+    account: check.account === 'password' ? undefined : `${connector.name}:${username}`,
+    credential: account?.credentialHash,
   };
-}
+  throttle.check(subject);
 
-export function payerOf(res: Response): Payer {
-  return res.locals.payer as Payer;
+  if (!account) {
+    throttle.fail(subject);
+    throw new Unauthorized(
+      given ? `The Basic auth credentials are not valid for ${connector.name}${check.hint ? `: ${check.hint}` : ''}` : 'HTTP Basic auth is required',
+    );
+  }
+  if (allowedAccounts && ![account.id, ...account.formerIds].some((id) => allowedAccounts.has(id))) {
+    throttle.fail(subject);
+    throw new Unauthorized('This gateway account may not use this service');
+  }
+
+  const proven = check.proves || throttle.isProven(subject);
+  const end = throttle.begin(subject, !proven);
+  if (proven) markAuthenticated(context);
+  context.whenOver.push((status) => {
+    const accepted = context.outcome === 'approved' || context.outcome === 'declined';
+    if (accepted) markAuthenticated(context);
+    end(status === 401 ? 'refused' : accepted ? 'accepted' : 'other');
+  });
+  return { connector, credentials, account };
 }
 
 /** The username and password of an `Authorization: Basic` header; empty when there is none. */
-export function basicCredentials(req: Request): { given: boolean; username: string; password: string } {
-  const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(req.get('authorization') ?? '');
+export function basicCredentials(req: IncomingMessage | Request): { given: boolean; username: string; password: string } {
+  const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(req.headers.authorization ?? '');
   const decoded = match ? Buffer.from(match[1]!, 'base64').toString('utf8') : '';
   const colon = decoded.indexOf(':');
   return {

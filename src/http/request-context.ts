@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PaymentMethod, Tender } from '../contract/payment-request';
 import type { Arrival } from '../store/idempotency';
 import type { JournalStatus } from '../store/journal';
@@ -49,21 +49,33 @@ export interface RequestContext {
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
-export function startContext(req: Request, res: Response): RequestContext {
-  const given = req.get('x-request-id');
+/**
+ * Each request's context, by its response: node's own object, which Express's response is too,
+ * so the connector endpoint (node:http) and the Express routes share it.
+ */
+const contexts = new WeakMap<ServerResponse, RequestContext>();
+
+/** `peerAddress`: the client's address as the proxy settings see it (Express's `req.ip`). */
+export function startContext(req: IncomingMessage, res: ServerResponse, peerAddress: string | undefined): RequestContext {
+  const given = req.headers['x-request-id'];
   const context: RequestContext = {
-    requestId: given && SAFE_REQUEST_ID.test(given) ? given : randomUUID(),
+    requestId: typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID(),
     startedAt: performance.now(),
-    clientAddress: clientAddress(req.ip),
+    clientAddress: clientAddress(peerAddress),
     whenOver: [],
   };
-  res.locals.context = context;
+  contexts.set(res, context);
   res.setHeader('X-Request-Id', context.requestId);
   return context;
 }
 
-export function contextOf(res: Response): RequestContext {
-  return res.locals.context as RequestContext;
+export function contextOf(res: ServerResponse): RequestContext {
+  return contexts.get(res)!;
+}
+
+/** The context of a request that may have failed before it had one. */
+export function findContext(res: ServerResponse): RequestContext | undefined {
+  return contexts.get(res);
 }
 
 /** Every connector answer passes here: the request's log line may be waiting for it. */

@@ -1,6 +1,6 @@
 import type { Response } from 'express';
 import { InsufficientScope, InvalidAccessToken, Unauthorized, type BridgeError } from '../errors';
-import type { RequestContext } from './request-context';
+import { findContext } from './request-context';
 
 /** The realm of the session API's Bearer challenges. */
 export const SESSIONS_REALM = 'sessions';
@@ -31,7 +31,7 @@ export function sessionApiErrorAnswer(error: BridgeError): SessionApiErrorAnswer
 /** Sends sessionApiErrorAnswer(error), and names its code in the request's log line. */
 export function sendSessionApiError(res: Response, error: BridgeError): void {
   const answer = sessionApiErrorAnswer(error);
-  const context = res.locals.context as RequestContext | undefined;
+  const context = findContext(res);
   if (context) context.errorCode = error.code;
   if (res.headersSent) return;
   res.status(answer.status).set(answer.headers).json(answer.body);

@@ -1,0 +1,134 @@
+import http from 'node:http';
+import zlib from 'node:zlib';
+import { CONNECTOR_ROUTES } from '../../src/http/routes';
+import { startService, type TestService } from '../helpers/service';
+import { basicAuth, cardCharge, cardTokenize } from '../helpers/test-data';
+
+/**
+ * The payment route is served on node:http before Express (src/http/routes.ts): these prove it
+ * answers on every path Express would have matched for it, and leaves every other path to Express.
+ */
+let service: TestService;
+
+beforeAll(async () => {
+  service = await startService();
+});
+afterAll(async () => {
+  await service.stop();
+});
+
+interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Record<string, unknown>;
+}
+
+/** A raw POST: the path goes out exactly as written (supertest would normalise it). */
+function postRaw(path: string, body: string | Buffer, headers: Record<string, string> = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const call = http.request(`${service.url}${path}`, { method: 'POST', headers: { Authorization: basicAuth(), ...headers } }, (res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: JSON.parse(text) as Record<string, unknown> }));
+    });
+    call.on('error', reject);
+    call.end(body);
+  });
+}
+
+const charge = () => JSON.stringify(cardCharge());
+
+describe('when a payment is posted to a connector path', () => {
+  test.each(CONNECTOR_ROUTES.map((route) => route.replace(':name', 'payconex')))('when the path is %s, then the payment is taken', async (path) => {
+    const body = path.endsWith('/tokenize') ? JSON.stringify(cardTokenize()) : charge();
+    const answer = await postRaw(path, body);
+    expect(answer.status).toBe(200);
+    expect(answer.body).toEqual(
+      path.endsWith('/tokenize')
+        ? { token_id: expect.stringMatching(/^\d{12}$/), error_code: null, error_message: null }
+        : { charge_id: expect.stringMatching(/^\d{12}$/), error_code: null, error_message: null },
+    );
+    expect(answer.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(answer.headers['x-request-id']).toMatch(/\S/);
+  });
+
+  test.each([
+    ['a trailing slash', '/connectors/payconex/charge/'],
+    ['a trailing slash after /', '//'],
+    ['capitals, as Express matches paths', '/CONNECTORS/payconex/Charge'],
+    ['a query string', '/?source=ivr'],
+    ['a percent-encoded name', '/connectors/pay%63onex'],
+  ])('when the path has %s, then it is served as Express served it', async (_label, path) => {
+    const answer = await postRaw(path, charge());
+    expect(answer.status).toBe(200);
+    expect(answer.body.charge_id).toMatch(/^\d{12}$/);
+  });
+
+  test('when the path says tokenize and the body has no method, then the answer is a token', async () => {
+    const { method: _m, ...body } = cardTokenize();
+    const answer = await postRaw('/Tokenize/', JSON.stringify(body));
+    expect(answer.body).toEqual({ token_id: expect.stringMatching(/^\d{12}$/), error_code: null, error_message: null });
+  });
+
+  test('when the body is gzip-compressed, then it is inflated and read', async () => {
+    const answer = await postRaw('/', zlib.gzipSync(charge()), { 'Content-Encoding': 'gzip', 'Content-Type': 'application/json' });
+    expect(answer.status).toBe(200);
+    expect(answer.body.charge_id).toMatch(/^\d{12}$/);
+  });
+
+  test('when the body is Latin-1, then it is decoded by its charset', async () => {
+    const body = Buffer.from(JSON.stringify(cardCharge({ description: 'caf\u00e9' })), 'latin1');
+    const answer = await postRaw('/', body, { 'Content-Type': 'application/json; charset=iso-8859-1' });
+    expect(answer.status).toBe(200);
+    expect(answer.body.charge_id).toMatch(/^\d{12}$/);
+  });
+
+  test('when the body starts with a UTF-8 byte order mark, then it is read as before (the mark dropped)', async () => {
+    const answer = await postRaw('/', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(charge())]));
+    expect(answer.status).toBe(200);
+    expect(answer.body.charge_id).toMatch(/^\d{12}$/);
+  });
+
+  test('when the connector name cannot be decoded, then 404 in the connector shape', async () => {
+    const answer = await postRaw('/connectors/%E0%A4%A', charge());
+    expect(answer.status).toBe(404);
+    expect(answer.body).toEqual({ charge_id: null, error_code: 'NOT_FOUND', error_message: 'No such path; POST / or /connectors/{name}' });
+  });
+});
+
+describe('when a path only looks like a connector path', () => {
+  test.each(['/connectors', '/connectors/', '/connectors//charge', '/connectors/payconex//', '/connectors/payconex/refund', '/charge/now', '///', '/chargeable'])(
+    'when a payment is posted to %s, then Express answers 404',
+    async (path) => {
+      const answer = await postRaw(path, charge());
+      expect(answer.status).toBe(404);
+      expect(answer.body).toEqual({ charge_id: null, error_code: 'NOT_FOUND', error_message: 'No such path; POST / or /connectors/{name}' });
+    },
+  );
+
+  test('when a connector path is asked with PUT, then Express answers 405 with Allow: POST', async () => {
+    const answer = await new Promise<Answer>((resolve, reject) => {
+      const call = http.request(`${service.url}/connectors/payconex/charge`, { method: 'PUT' }, (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: JSON.parse(text) as Record<string, unknown> }));
+      });
+      call.on('error', reject);
+      call.end(charge());
+    });
+    expect(answer.status).toBe(405);
+    expect(answer.headers.allow).toBe('POST');
+    expect(answer.body.error_code).toBe('METHOD_NOT_ALLOWED');
+  });
+
+  test('when the endpoint served payments and Express other paths, then each request has one log line with its route', async () => {
+    const before = service.logs.lines.length;
+    await postRaw('/connectors/payconex/charge', charge());
+    await postRaw('/nowhere', charge());
+    const lines = service.logs.entries().slice(before).filter((line) => line.message === 'payment' || line.message === 'request');
+    expect(lines.map((line) => [line.message, line.route, line.status])).toEqual([
+      ['payment', '/connectors/:name/charge', 200],
+      ['request', 'unmatched', 404],
+    ]);
+  });
+});
