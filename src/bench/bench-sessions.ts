@@ -10,7 +10,7 @@ import { hashSecret } from '../security/secret-hash';
 import type { ConnectorConfig } from '../simulator/connector-call';
 import { SignedRequests } from '../simulator/signed-requests';
 import { startSimulator } from '../simulator/simulator-server';
-import { PRODUCTION_NODE_OPTIONS } from './production';
+import { PRODUCTION_ENV } from './production';
 
 /**
  * `npm run bench:sessions`: many agent sessions at once through the simulator, each with its event
@@ -66,8 +66,7 @@ async function main(): Promise<void> {
   const service = spawn(process.execPath, [path.resolve(__dirname, '..', 'main.js')], {
     env: {
       PATH: settings.path,
-      NODE_ENV: 'production',
-      NODE_OPTIONS: PRODUCTION_NODE_OPTIONS,
+      ...PRODUCTION_ENV,
       HOST: '127.0.0.1',
       PORT: String(port),
       DATA_DIR: dataDir,

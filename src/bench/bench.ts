@@ -5,7 +5,7 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import { SingleBar, Presets } from 'cli-progress';
 import { loadBenchSettings } from '../config/tool-settings';
-import { PRODUCTION_NODE_OPTIONS } from './production';
+import { PRODUCTION_ENV } from './production';
 
 /**
  * `npm run bench`: the service against what it could be, in one run, on loopback.
@@ -156,8 +156,8 @@ async function main(): Promise<void> {
     const sandbox = await startProcess('sandbox/main.js', { SANDBOX_PORT: '0' }, /"url":"http:\/\/127\.0\.0\.1:(\d+)/);
     children.push(sandbox.child);
     const sandboxUrl = `http://127.0.0.1:${sandbox.port}/api/qsapi/3.8`;
-    // Both services as the image runs them: NODE_ENV and NODE_OPTIONS from the Dockerfile.
-    const serviceEnv = (journalDir: string) => ({ HOST: '127.0.0.1', PORT: '0', DATA_DIR: journalDir, GATEWAY_URL_PAYCONEX: sandboxUrl, NODE_ENV: 'production', NODE_OPTIONS: PRODUCTION_NODE_OPTIONS });
+    // Both services as the image runs them: NODE_ENV, NODE_OPTIONS and MALLOC_ARENA_MAX from the Dockerfile.
+    const serviceEnv = (journalDir: string) => ({ HOST: '127.0.0.1', PORT: '0', DATA_DIR: journalDir, GATEWAY_URL_PAYCONEX: sandboxUrl, ...PRODUCTION_ENV });
     const listening = /"message":"listening","port":(\d+)/;
     const service = await startProcess('main.js', serviceEnv(dataDir), listening);
     children.push(service.child);

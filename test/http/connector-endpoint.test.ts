@@ -1,6 +1,7 @@
 import http from 'node:http';
 import zlib from 'node:zlib';
 import { CONNECTOR_ROUTES } from '../../src/http/routes';
+import { RecordingGateway } from '../helpers/recording-gateway';
 import { startService, type TestService } from '../helpers/service';
 import { basicAuth, cardCharge, cardTokenize } from '../helpers/test-data';
 
@@ -24,9 +25,9 @@ interface Answer {
 }
 
 /** A raw POST: the path goes out exactly as written (supertest would normalise it). */
-function postRaw(path: string, body: string | Buffer, headers: Record<string, string> = {}): Promise<Answer> {
+function postRaw(path: string, body: string | Buffer, headers: Record<string, string> = {}, to = service): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const call = http.request(`${service.url}${path}`, { method: 'POST', headers: { Authorization: basicAuth(), ...headers } }, (res) => {
+    const call = http.request(`${to.url}${path}`, { method: 'POST', headers: { Authorization: basicAuth(), ...headers } }, (res) => {
       let text = '';
       res.on('data', (chunk: Buffer) => (text += chunk.toString()));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: JSON.parse(text) as Record<string, unknown> }));
@@ -70,29 +71,80 @@ describe('when a payment is posted to a connector path', () => {
     expect(answer.body).toEqual({ token_id: expect.stringMatching(/^\d{12}$/), error_code: null, error_message: null });
   });
 
-  test('when the body is gzip-compressed, then it is inflated and read', async () => {
-    const answer = await postRaw('/', zlib.gzipSync(charge()), { 'Content-Encoding': 'gzip', 'Content-Type': 'application/json' });
-    expect(answer.status).toBe(200);
-    expect(answer.body.charge_id).toMatch(/^\d{12}$/);
-  });
-
-  test('when the body is Latin-1, then it is decoded by its charset', async () => {
-    const body = Buffer.from(JSON.stringify(cardCharge({ description: 'caf\u00e9' })), 'latin1');
-    const answer = await postRaw('/', body, { 'Content-Type': 'application/json; charset=iso-8859-1' });
-    expect(answer.status).toBe(200);
-    expect(answer.body.charge_id).toMatch(/^\d{12}$/);
-  });
-
-  test('when the body starts with a UTF-8 byte order mark, then it is read as before (the mark dropped)', async () => {
-    const answer = await postRaw('/', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(charge())]));
-    expect(answer.status).toBe(200);
-    expect(answer.body.charge_id).toMatch(/^\d{12}$/);
+  test.each([
+    ['announced by Content-Length', false],
+    ['found while reading a chunked body', true],
+  ])('when the body is over the limit, %s, then 413 and the connection serves the next request', async (_label, chunked) => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const send = (body: string, headers: Record<string, string>) =>
+      new Promise<{ status: number; body: Record<string, unknown>; socket: unknown }>((resolve, reject) => {
+        const call = http.request(`${service.url}/`, { method: 'POST', agent, headers: { Authorization: basicAuth(), ...headers } }, (res) => {
+          let text = '';
+          res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown>, socket: res.socket }));
+        });
+        call.on('error', reject);
+        call.end(body);
+      });
+    const large = JSON.stringify(cardCharge({ description: 'x'.repeat(17 * 1024) }));
+    const refused = await send(large, chunked ? { 'Transfer-Encoding': 'chunked' } : { 'Content-Length': String(Buffer.byteLength(large)) });
+    expect(refused.status).toBe(413);
+    expect(refused.body).toEqual({ charge_id: null, error_code: 'PAYLOAD_TOO_LARGE', error_message: 'The body is larger than the service accepts' });
+    const next = await send(charge(), {});
+    expect(next.status).toBe(200);
+    expect(next.socket).toBe(refused.socket);
+    agent.destroy();
   });
 
   test('when the connector name cannot be decoded, then 404 in the connector shape', async () => {
     const answer = await postRaw('/connectors/%E0%A4%A', charge());
     expect(answer.status).toBe(404);
     expect(answer.body).toEqual({ charge_id: null, error_code: 'NOT_FOUND', error_message: 'No such path; POST / or /connectors/{name}' });
+  });
+});
+
+describe('when the body is encoded in any way body-parser read', () => {
+  const gateway = new RecordingGateway();
+  let recorded: TestService;
+  beforeAll(async () => {
+    await gateway.start();
+    gateway.willAnswer({ body: JSON.stringify({ transaction_id: '000000004242', transaction_approved: true, error: false, error_code: 0 }) });
+    recorded = await startService({ GATEWAY_URL_PAYCONEX: `${gateway.url}/api/qsapi/3.8` });
+  });
+  afterAll(async () => {
+    await recorded.stop();
+    await gateway.stop();
+  });
+  const description = 'caf\u00e9 cr\u00e8me';
+  /** The description the gateway received: what the service decoded from the body. */
+  const sentDescription = () => new URLSearchParams(gateway.requests.at(-1)!.body).get('transaction_description');
+
+  test.each([
+    ['Latin-1, by its charset', Buffer.from(JSON.stringify(cardCharge({ description })), 'latin1'), { 'Content-Type': 'application/json; charset=iso-8859-1' }],
+    ['UTF-8 with a byte order mark', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(cardCharge({ description })))]), {}],
+    ['gzip-compressed', zlib.gzipSync(JSON.stringify(cardCharge({ description }))), { 'Content-Encoding': 'gzip', 'Content-Type': 'application/json' }],
+    ['UTF-8 with a charset parameter', Buffer.from(JSON.stringify(cardCharge({ description }))), { 'Content-Type': 'text/plain; charset=UTF-8' }],
+  ])('when the body is %s, then the gateway receives the text it meant', async (_label, body, headers) => {
+    const answer = await postRaw('/', body, headers, recorded);
+    expect(answer.body.charge_id).toBe('000000004242');
+    expect(sentDescription()).toBe(description);
+  });
+
+  test('when the body comes in chunks with no Content-Length, a character split between two of them, then it is read whole', async () => {
+    const body = Buffer.from(JSON.stringify(cardCharge({ description })));
+    const split = body.indexOf(Buffer.from('\u00e9')) + 1; // between the two bytes of the é
+    const answer = await new Promise<Answer>((resolve, reject) => {
+      const call = http.request(`${recorded.url}/`, { method: 'POST', headers: { Authorization: basicAuth(), 'Transfer-Encoding': 'chunked' } }, (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: JSON.parse(text) as Record<string, unknown> }));
+      });
+      call.on('error', reject);
+      call.write(body.subarray(0, split));
+      setTimeout(() => call.end(body.subarray(split)), 20);
+    });
+    expect(answer.body.charge_id).toBe('000000004242');
+    expect(sentDescription()).toBe(description);
   });
 });
 

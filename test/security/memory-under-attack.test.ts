@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { flood, holdRequests, postFrom, watchRss, type HeldRequests } from '../helpers/attacks';
+import { PRODUCTION_ENV } from '../../src/bench/production';
 import { temporaryDataDir } from '../helpers/service';
 import { startServiceProcess, type ServiceProcess } from '../helpers/service-process';
 import { basicAuth, cardCharge } from '../helpers/test-data';
@@ -9,9 +10,8 @@ import { basicAuth, cardCharge } from '../helpers/test-data';
  * requests open (headers near 16 KB, a body never sent) and flooded failed logins with a new
  * X-Forwarded-For each time, until the process died of `JavaScript heap out of memory`. Here the
  * same attacks, scaled up, run against the service as the image runs it (NODE_ENV=production,
- * a 128 MB old space) in a process of its own, while a genuine payment is sent.
+ * its memory settings, src/bench/production.ts) in a process of its own, while a genuine payment is sent.
  */
-const IMAGE_NODE_OPTIONS = '--max-old-space-size=128';
 /** The image caps the old space at 128 MB; with Node's own ~45 MB and the young space, 200 MB is the ceiling. */
 const RSS_LIMIT_MB = 200;
 const HELD_PER_ADDRESS = 4_000;
@@ -48,8 +48,7 @@ function failedLogin(index: number) {
 let service: ServiceProcess;
 beforeAll(async () => {
   service = await startServiceProcess({
-    NODE_ENV: 'production',
-    NODE_OPTIONS: IMAGE_NODE_OPTIONS,
+    ...PRODUCTION_ENV,
     DATA_DIR: temporaryDataDir(),
     TRUST_PROXY: PROXY,
   });
