@@ -1,0 +1,44 @@
+import { Writable } from 'node:stream';
+import winston from 'winston';
+import { createLogger } from '../../src/logging/logger';
+import { secret } from '../../src/redaction/secret';
+
+/** The lines a logger writes, parsed. */
+function capture() {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write: (chunk: Buffer, _encoding, done) => {
+      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  return { logger: createLogger('info', [new winston.transports.Stream({ stream })]), lines };
+}
+
+describe('when the service logs a line', () => {
+  test('when the fields are plain, then the line is one JSON object with level, message, timestamp and the fields', () => {
+    const { logger, lines } = capture();
+    logger.info('payment', { route: '/', status: 200, client_gone: undefined });
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toEqual({ level: 'info', message: 'payment', route: '/', status: 200, timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+  });
+
+  test('when a field is a Secret, then the line carries its mask only', () => {
+    const { logger, lines } = capture();
+    logger.info('gateway request', { card: secret.cardNumber('4111111111111111') });
+    expect(lines[0]).not.toContain('4111111111111111');
+    expect(JSON.parse(lines[0]!).card).toMatch(/1111$/);
+  });
+
+  test('when a field holds a cycle or a BigInt, which JSON.stringify cannot write, then the line is still written', () => {
+    const { logger, lines } = capture();
+    const looped: Record<string, unknown> = { id: 'x' };
+    looped.self = looped;
+    logger.info('odd', { looped, big: 10n });
+    logger.info('after');
+    expect(lines.map((line) => JSON.parse(line) as Record<string, unknown>)).toEqual([
+      expect.objectContaining({ message: 'odd', looped: { id: 'x', self: '[Circular]' }, big: '10' }),
+      expect.objectContaining({ message: 'after' }),
+    ]);
+  });
+});
