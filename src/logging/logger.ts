@@ -28,13 +28,17 @@ const MESSAGE = Symbol.for('message');
 
 /**
  * winston's json() with the native JSON.stringify first: logform's configures safe-stable-stringify
- * anew for every line and sorts its keys, a measurable share of a payment's CPU. A line it cannot
- * write (a cycle, a BigInt) still goes through logform's json(), as before.
+ * anew for every line, a measurable share of a payment's CPU. The keys keep logform's sorted order
+ * (`"message":"listening","port":...` is what scripts look for); the service's lines are flat, so
+ * only the top level is sorted. A line JSON.stringify cannot write (a cycle, a BigInt) still goes
+ * through logform's json(), as before.
  */
 const logformJson = winston.format.json();
 const jsonLine = winston.format((info) => {
   try {
-    (info as unknown as Record<symbol, string>)[MESSAGE] = JSON.stringify(info);
+    const sorted: Record<string, unknown> = {};
+    for (const key of Object.keys(info).sort()) sorted[key] = info[key];
+    (info as unknown as Record<symbol, string>)[MESSAGE] = JSON.stringify(sorted);
     return info;
   } catch {
     return logformJson.transform(info, logformJson.options);

@@ -23,6 +23,13 @@ describe('when the service logs a line', () => {
     expect(JSON.parse(lines[0]!)).toEqual({ level: 'info', message: 'payment', route: '/', status: 200, timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
   });
 
+  test('when a line has fields, then its keys are in sorted order, as scripts that look for "message":"listening","port" expect', () => {
+    const { logger, lines } = capture();
+    logger.info('listening', { port: 8080, host: '0.0.0.0' });
+    expect(Object.keys(JSON.parse(lines[0]!) as object)).toEqual(['host', 'level', 'message', 'port', 'timestamp']);
+    expect(lines[0]).toMatch(/"message":"listening","port":8080/);
+  });
+
   test('when a field is a Secret, then the line carries its mask only', () => {
     const { logger, lines } = capture();
     logger.info('gateway request', { card: secret.cardNumber('4111111111111111') });
