@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { startService, type TestService } from './service';
 
 export interface RecordedRequest {
   method: string;
@@ -80,4 +81,33 @@ export class RecordingGateway {
       this.server?.closeAllConnections();
     });
   }
+}
+
+/** The charge id the approving recording gateway gives every payment. */
+export const RECORDED_CHARGE_ID = '000000004242';
+
+/**
+ * For a describe block: the service with its PayConex connector on a recording gateway that
+ * approves every payment (RECORDED_CHARGE_ID), for tests that must see what reached the gateway.
+ * Both start before the block's tests and stop after them.
+ */
+export function serviceOnRecordingGateway(): { gateway: RecordingGateway; readonly service: TestService } {
+  const gateway = new RecordingGateway();
+  let service: TestService | undefined;
+  beforeAll(async () => {
+    await gateway.start();
+    gateway.willAnswer({ body: JSON.stringify({ transaction_id: RECORDED_CHARGE_ID, transaction_approved: true, error: false, error_code: 0 }) });
+    service = await startService({ GATEWAY_URL_PAYCONEX: `${gateway.url}/api/qsapi/3.8` });
+  });
+  afterAll(async () => {
+    await service?.stop();
+    await gateway.stop();
+  });
+  return {
+    gateway,
+    get service() {
+      if (!service) throw new Error('the service starts in beforeAll');
+      return service;
+    },
+  };
 }

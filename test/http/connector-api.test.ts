@@ -1,7 +1,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import request from 'supertest';
-import { RecordingGateway } from '../helpers/recording-gateway';
+import { RECORDED_CHARGE_ID, serviceOnRecordingGateway } from '../helpers/recording-gateway';
 import { startService, type TestService } from '../helpers/service';
 import { ACCESS_KEY, ACCOUNT_ID, achCharge, basicAuth, cardCharge, cardTokenize } from '../helpers/test-data';
 
@@ -287,19 +287,10 @@ describe('when a field is invalid', () => {
 // Twilio's transaction ids are UUIDs. Anything else printable still pays; a control or non-ASCII
 // character would reach the journal, the logs and the CSV export, so it is refused before the gateway.
 describe('when transaction_id is not printable ASCII', () => {
-  const gateway = new RecordingGateway();
-  let counted: TestService;
-  beforeAll(async () => {
-    await gateway.start();
-    gateway.willAnswer({ body: JSON.stringify({ transaction_id: '000000004242', transaction_approved: true, error: false, error_code: 0 }) });
-    counted = await startService({ GATEWAY_URL_PAYCONEX: `${gateway.url}/api/qsapi/3.8` });
-  });
-  afterAll(async () => {
-    await counted.stop();
-    await gateway.stop();
-  });
+  const recorded = serviceOnRecordingGateway();
+  const gateway = recorded.gateway;
   const pay = (transactionId: string) =>
-    request(counted.url).post('/').set('Authorization', basicAuth()).set('Content-Type', 'application/json').send(JSON.stringify(cardCharge({ transaction_id: transactionId })));
+    request(recorded.service.url).post('/').set('Authorization', basicAuth()).set('Content-Type', 'application/json').send(JSON.stringify(cardCharge({ transaction_id: transactionId })));
 
   test.each([
     ['a NUL', 'tx\u0000id'],
@@ -328,7 +319,7 @@ describe('when transaction_id is not printable ASCII', () => {
   ])('when it is %s, then the payment goes through', async (_label, transactionId) => {
     const before = gateway.requests.length;
     const response = await pay(transactionId);
-    expect(response.body).toEqual({ charge_id: '000000004242', error_code: null, error_message: null });
+    expect(response.body).toEqual({ charge_id: RECORDED_CHARGE_ID, error_code: null, error_message: null });
     expect(gateway.requests.length).toBe(before + 1);
   });
 });

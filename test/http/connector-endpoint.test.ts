@@ -1,7 +1,7 @@
 import http from 'node:http';
 import zlib from 'node:zlib';
 import { CONNECTOR_ROUTES } from '../../src/http/routes';
-import { RecordingGateway } from '../helpers/recording-gateway';
+import { RECORDED_CHARGE_ID, serviceOnRecordingGateway } from '../helpers/recording-gateway';
 import { startService, type TestService } from '../helpers/service';
 import { basicAuth, cardCharge, cardTokenize } from '../helpers/test-data';
 
@@ -104,20 +104,10 @@ describe('when a payment is posted to a connector path', () => {
 });
 
 describe('when the body is encoded in any way body-parser read', () => {
-  const gateway = new RecordingGateway();
-  let recorded: TestService;
-  beforeAll(async () => {
-    await gateway.start();
-    gateway.willAnswer({ body: JSON.stringify({ transaction_id: '000000004242', transaction_approved: true, error: false, error_code: 0 }) });
-    recorded = await startService({ GATEWAY_URL_PAYCONEX: `${gateway.url}/api/qsapi/3.8` });
-  });
-  afterAll(async () => {
-    await recorded.stop();
-    await gateway.stop();
-  });
+  const recorded = serviceOnRecordingGateway();
   const description = 'caf\u00e9 cr\u00e8me';
   /** The description the gateway received: what the service decoded from the body. */
-  const sentDescription = () => new URLSearchParams(gateway.requests.at(-1)!.body).get('transaction_description');
+  const sentDescription = () => new URLSearchParams(recorded.gateway.lastRequest().body).get('transaction_description');
 
   test.each([
     ['Latin-1, by its charset', Buffer.from(JSON.stringify(cardCharge({ description })), 'latin1'), { 'Content-Type': 'application/json; charset=iso-8859-1' }],
@@ -125,8 +115,8 @@ describe('when the body is encoded in any way body-parser read', () => {
     ['gzip-compressed', zlib.gzipSync(JSON.stringify(cardCharge({ description }))), { 'Content-Encoding': 'gzip', 'Content-Type': 'application/json' }],
     ['UTF-8 with a charset parameter', Buffer.from(JSON.stringify(cardCharge({ description }))), { 'Content-Type': 'text/plain; charset=UTF-8' }],
   ])('when the body is %s, then the gateway receives the text it meant', async (_label, body, headers) => {
-    const answer = await postRaw('/', body, headers, recorded);
-    expect(answer.body.charge_id).toBe('000000004242');
+    const answer = await postRaw('/', body, headers, recorded.service);
+    expect(answer.body.charge_id).toBe(RECORDED_CHARGE_ID);
     expect(sentDescription()).toBe(description);
   });
 
@@ -134,7 +124,7 @@ describe('when the body is encoded in any way body-parser read', () => {
     const body = Buffer.from(JSON.stringify(cardCharge({ description })));
     const split = body.indexOf(Buffer.from('\u00e9')) + 1; // between the two bytes of the é
     const answer = await new Promise<Answer>((resolve, reject) => {
-      const call = http.request(`${recorded.url}/`, { method: 'POST', headers: { Authorization: basicAuth(), 'Transfer-Encoding': 'chunked' } }, (res) => {
+      const call = http.request(`${recorded.service.url}/`, { method: 'POST', headers: { Authorization: basicAuth(), 'Transfer-Encoding': 'chunked' } }, (res) => {
         let text = '';
         res.on('data', (chunk: Buffer) => (text += chunk.toString()));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: JSON.parse(text) as Record<string, unknown> }));
@@ -143,7 +133,7 @@ describe('when the body is encoded in any way body-parser read', () => {
       call.write(body.subarray(0, split));
       setTimeout(() => call.end(body.subarray(split)), 20);
     });
-    expect(answer.body.charge_id).toBe('000000004242');
+    expect(answer.body.charge_id).toBe(RECORDED_CHARGE_ID);
     expect(sentDescription()).toBe(description);
   });
 });

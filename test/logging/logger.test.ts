@@ -1,18 +1,12 @@
-import { Writable } from 'node:stream';
 import winston from 'winston';
 import { createLogger } from '../../src/logging/logger';
 import { secret } from '../../src/redaction/secret';
+import { CapturedLogs } from '../helpers/service';
 
-/** The lines a logger writes, parsed. */
+/** A logger as the service makes one, and the lines it writes. */
 function capture() {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write: (chunk: Buffer, _encoding, done) => {
-      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-      done();
-    },
-  });
-  return { logger: createLogger('info', [new winston.transports.Stream({ stream })]), lines };
+  const logs = new CapturedLogs();
+  return { logger: createLogger('info', [new winston.transports.Stream({ stream: logs.stream })]), lines: logs.lines };
 }
 
 describe('when the service logs a line', () => {
