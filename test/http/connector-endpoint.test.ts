@@ -1,8 +1,14 @@
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
-import { CONNECTOR_ROUTES } from '../../src/http/routes';
+import winston from 'winston';
+import { Admission } from '../../src/http/admission';
+import { AuthThrottle } from '../../src/http/auth-throttle';
+import { CONNECTOR_ROUTES, connectorEndpoint, type ConnectorEndpointOptions } from '../../src/http/routes';
+import { createLogger } from '../../src/logging/logger';
+import { createMetrics } from '../../src/observability/metrics';
 import { RECORDED_CHARGE_ID, serviceOnRecordingGateway } from '../helpers/recording-gateway';
-import { startService, type TestService } from '../helpers/service';
+import { CapturedLogs, startService, type TestService } from '../helpers/service';
 import { basicAuth, cardCharge, cardTokenize } from '../helpers/test-data';
 
 /**
@@ -172,5 +178,44 @@ describe('when a path only looks like a connector path', () => {
       ['payment', '/connectors/:name/charge', 200],
       ['request', 'unmatched', 404],
     ]);
+  });
+});
+
+describe('when something unexpected fails before a payment request can be answered', () => {
+  test('then its connection is closed, one line says so without the error text, and the process serves the next', async () => {
+    const logs = new CapturedLogs();
+    const logger = createLogger('info', [new winston.transports.Stream({ stream: logs.stream })]);
+    const metrics = createMetrics();
+    const throttle = new AuthThrottle();
+    const admission = new Admission({ maxUnauthenticated: 10, maxUnauthenticatedPerAddress: 10, bodyTimeoutMs: 1000, isTrustedProxy: () => false, throttle, metrics, logger });
+    // The first thing the endpoint asks of the service's parts throws: nothing in its chain can answer.
+    const endpoint = connectorEndpoint({
+      admission,
+      logger,
+      metrics,
+      peerAddress: () => {
+        throw new Error('unexpected, with 4111111111111111 in its text');
+      },
+    } as unknown as ConnectorEndpointOptions);
+    const server = http.createServer((req, res) => {
+      if (!endpoint(req, res)) res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    const attempt = () =>
+      new Promise<string>((resolve) => {
+        const call = http.request(url, { method: 'POST', headers: { Authorization: basicAuth() } }, () => resolve('answered'));
+        call.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
+        call.end(charge());
+      });
+    try {
+      expect([await attempt(), await attempt()]).toEqual(['ECONNRESET', 'ECONNRESET']);
+      const lines = logs.entries().filter((line) => line.message === 'could not answer a payment request');
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toMatchObject({ level: 'error', error_type: 'Error' });
+      expect(logs.text).not.toContain('4111111111111111');
+    } finally {
+      server.close();
+    }
   });
 });
