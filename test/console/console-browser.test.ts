@@ -259,6 +259,8 @@ test('when an agent signs in and takes a charge, a saved card, a bank account, a
   await page.getByRole('button', { name: 'New payment' }).click();
   await startPayment(page, { amount: '5.00' });
   await page.getByRole('button', { name: 'Ask for card number' }).click();
+  // Digits typed before Twilio is asking for the field are not part of it: wait for the capture to start.
+  await fieldState(page, 'card_number', 'capturing');
   await phone.press('4111');
   await dots(page, 'card_number', 4);
   await page.getByRole('button', { name: 'Cancel payment' }).click();
@@ -338,6 +340,8 @@ describe('a console opened from a console_url', () => {
     expect(inner.url()).toBe(`${linked.service.url}/console/session`);
     expect(await frame.getByRole('button', { name: 'Sign out' }).count()).toBe(0);
     await frame.getByRole('button', { name: 'Ask for card number' }).click();
+    // Digits typed before Twilio is asking for the field are not part of it: wait for the capture to start.
+    await fieldState(frame, 'card_number', 'capturing');
     await linked.keypad(created.call_sid, '4111');
     await frame.locator('#card_number-dots[data-length="4"]').waitFor(WAIT);
     await linked.keypad(created.call_sid, '111111111111#');
