@@ -8,7 +8,7 @@ import { createLogger, type Logger } from './logging/logger';
 import { composeService, type ComposeOptions, type ServiceParts } from './service-parts';
 
 export interface RunningService {
-  /** The Express application (for tests that inspect its routes). */
+  /** The Express application: every route but the payment route (for tests that inspect its routes). */
   app: Express;
   /** Base URL of the connector endpoint, e.g. http://127.0.0.1:8080 */
   url: string;

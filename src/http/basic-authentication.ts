@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import type { Request } from 'express';
 import { Unauthorized } from '../errors';
 import type { GatewayConnector, ConnectorCatalog } from '../mapping/connectors';
 import type { Credentials } from '../mapping/values';
@@ -75,7 +74,7 @@ export function authenticatePayer(
 }
 
 /** The username and password of an `Authorization: Basic` header; empty when there is none. */
-export function basicCredentials(req: IncomingMessage | Request): { given: boolean; username: string; password: string } {
+export function basicCredentials(req: IncomingMessage): { given: boolean; username: string; password: string } {
   const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(req.headers.authorization ?? '');
   const decoded = match ? Buffer.from(match[1]!, 'base64').toString('utf8') : '';
   const colon = decoded.indexOf(':');
